@@ -1,0 +1,60 @@
+package dev.jloss;
+
+import dev.jloss.backend.Backends;
+import dev.jloss.backend.KernelFamily;
+import dev.jloss.backend.LossKernel;
+
+/**
+ * Where losses run: CUDA, OpenCL or the pure-Java CPU. A backend creates tensors, reads them back
+ * and provides one {@link LossKernel} per loss family; the loss objects validate their arguments
+ * once and hand a backend pre-validated, contiguous data. The same loss object runs on every backend.
+ *
+ * <pre>{@code
+ * try (Backend backend = Backend.auto()) {     // CUDA > OpenCL > CPU, with a logged reason
+ *     Tensor logits = backend.tensor(floats, 4096, 32000);
+ *     Tensor labels = backend.tensor(longs, 4096);
+ *     LossResult r = CrossEntropyLoss.builder().labelSmoothing(0.1).build().forwardBackward(logits, labels);
+ *     float loss = r.loss().item();
+ * }
+ * }</pre>
+ */
+public interface Backend extends AutoCloseable {
+
+    /** The best backend available (CUDA, then OpenCL, then CPU; overridable, see {@link Backends}). */
+    static Backend auto() {
+        return Backends.auto();
+    }
+
+    /** The backend named {@code cpu}, {@code opencl} or {@code cuda}; throws with the reason if unavailable. */
+    static Backend named(String name) {
+        return Backends.named(name);
+    }
+
+    /** Short name: {@code cpu}, {@code opencl}, {@code cuda}. */
+    String name();
+
+    /** Human-readable device and version description. */
+    String description();
+
+    Tensor tensor(float[] data, long... shape);
+
+    Tensor tensor(long[] data, long... shape);
+
+    Tensor tensor(int[] data, long... shape);
+
+    /** A zero-filled tensor. */
+    Tensor zeros(DType dtype, long... shape);
+
+    /** Copies a float32 tensor of this backend to the host. */
+    float[] readFloats(Tensor t);
+
+    /** Copies an integer tensor of this backend to the host (int32 widened). */
+    long[] readLongs(Tensor t);
+
+    /** This backend's implementation of a loss family; throws {@link BackendException} if it has none. */
+    <P> LossKernel<P> kernel(KernelFamily<P> family);
+
+    /** Releases the backend's resources (contexts, cached programs). */
+    @Override
+    void close();
+}

@@ -1,0 +1,127 @@
+package dev.jloss.backend;
+
+import dev.jloss.Backend;
+import dev.jloss.BackendException;
+import dev.jloss.backend.cpu.CpuBackend;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ranked registry of backends: CUDA, then OpenCL, then CPU. {@link #auto()} takes the first that
+ * starts and logs why each one before it was skipped; {@link #named(String)} throws with the reason
+ * when the named backend is unavailable. The choice can be forced with the system property
+ * {@code jloss.backend} or the environment variable {@code JLOSS_BACKEND} ({@code auto}, {@code cuda},
+ * {@code opencl}, {@code cpu}); the property wins.
+ */
+public final class Backends {
+    private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
+
+    /** Backend names in rank order, each with its factory. A factory throws BackendException with the reason. */
+    private static final Map<String, Supplier<Backend>> RANKED = new LinkedHashMap<>();
+
+    static {
+        RANKED.put("cuda", () -> loadOptional("dev.jloss.backend.cuda.CudaBackend", "cuda"));
+        RANKED.put("opencl", () -> loadOptional("dev.jloss.backend.opencl.OpenClBackend", "opencl"));
+        RANKED.put("cpu", CpuBackend::new);
+    }
+
+    private Backends() {
+    }
+
+    /** Backend names in rank order. */
+    public static List<String> names() {
+        return new ArrayList<>(RANKED.keySet());
+    }
+
+    /** The backend named by {@code jloss.backend}/{@code JLOSS_BACKEND}, else the best available. */
+    public static Backend auto() {
+        String forced = System.getProperty("jloss.backend");
+        String source = "system property jloss.backend";
+        if (forced == null || forced.isBlank()) {
+            forced = System.getenv("JLOSS_BACKEND");
+            source = "environment variable JLOSS_BACKEND";
+        }
+        if (forced != null && !forced.isBlank() && !forced.equalsIgnoreCase("auto")) {
+            Backend b = named(forced);
+            LOG.info("jloss: using backend {} ({}), requested by {}", b.name(), b.description(), source);
+            return b;
+        }
+        for (Map.Entry<String, Supplier<Backend>> e : RANKED.entrySet()) {
+            try {
+                Backend b = e.getValue().get();
+                LOG.info("jloss: using backend {} ({}): highest-ranked available", b.name(), b.description());
+                return b;
+            } catch (BackendException | LinkageError ex) {
+                LOG.info("jloss: backend {} skipped: {}", e.getKey(), reason(ex));
+            }
+        }
+        throw new BackendException("no backend available"); // unreachable: the CPU backend always starts
+    }
+
+    /** The named backend; throws {@link BackendException} with the reason when it is unavailable. */
+    public static Backend named(String name) {
+        String key = name == null ? "" : name.toLowerCase(Locale.ROOT).trim();
+        if (key.equals("auto")) {
+            return auto();
+        }
+        Supplier<Backend> f = RANKED.get(key);
+        if (f == null) {
+            throw new IllegalArgumentException("backend: expected one of auto, " + String.join(", ", RANKED.keySet())
+                    + ", got '" + name + "'");
+        }
+        try {
+            return f.get();
+        } catch (LinkageError ex) {
+            throw new BackendException("backend " + key + " is not available: " + reason(ex), ex);
+        }
+    }
+
+    /**
+     * One line per backend: whether it starts and, if not, why. Starting a backend to ask is the only
+     * honest check; each one started here is closed again.
+     */
+    public static String describe() {
+        StringBuilder sb = new StringBuilder();
+        for (Map.Entry<String, Supplier<Backend>> e : RANKED.entrySet()) {
+            sb.append(String.format("%-7s ", e.getKey()));
+            try (Backend b = e.getValue().get()) {
+                sb.append("available: ").append(b.description());
+            } catch (BackendException | LinkageError ex) {
+                sb.append("unavailable: ").append(reason(ex));
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static String reason(Throwable t) {
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+
+    /** GPU backends live in optional classes so that the core works when they are not built in. */
+    private static Backend loadOptional(String className, String name) {
+        Class<?> c;
+        try {
+            c = Class.forName(className);
+        } catch (ClassNotFoundException e) {
+            throw new BackendException(name + " backend is not part of this build");
+        }
+        try {
+            return (Backend) c.getConstructor().newInstance();
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof BackendException be) {
+                throw be;
+            }
+            throw new BackendException(name + " backend failed to start: " + reason(cause), cause);
+        } catch (ReflectiveOperationException e) {
+            throw new BackendException(name + " backend failed to start: " + reason(e), e);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package dev.jloss.backend.cpu;
+
+import dev.jloss.Backend;
+import dev.jloss.BackendException;
+import dev.jloss.DType;
+import dev.jloss.LossArgumentException;
+import dev.jloss.Tensor;
+import dev.jloss.backend.KernelFamily;
+import dev.jloss.backend.LossKernel;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * The pure-Java backend: the reference and the fallback. Tensors are Java arrays (so at most
+ * 2^31-1 elements each); kernels accumulate in double and split work deterministically across the
+ * common fork-join pool ({@link CpuParallel}).
+ */
+public final class CpuBackend implements Backend {
+
+    private static final Map<String, LossKernel<?>> KERNELS = CpuKernels.all();
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public String description() {
+        return "pure Java on " + Runtime.getRuntime().availableProcessors() + " threads, "
+                + System.getProperty("java.vm.name") + " " + System.getProperty("java.version");
+    }
+
+    private static int checkedLength(long[] shape, int dataLength) {
+        long n = Tensor.numel(shape);
+        if (n != dataLength) {
+            throw new LossArgumentException("tensor: shape " + Arrays.toString(shape) + " needs " + n
+                    + " elements, data has " + dataLength);
+        }
+        return dataLength;
+    }
+
+    private static int hostLength(long[] shape) {
+        long n = Tensor.numel(shape);
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new LossArgumentException("tensor: shape " + Arrays.toString(shape) + " has " + n
+                    + " elements, the CPU backend holds at most 2^31-9 per tensor");
+        }
+        return (int) n;
+    }
+
+    @Override
+    public Tensor tensor(float[] data, long... shape) {
+        checkedLength(shape, data.length);
+        return new Tensor(this, DType.FLOAT32, shape, new HostStorage(data, null, null));
+    }
+
+    @Override
+    public Tensor tensor(long[] data, long... shape) {
+        checkedLength(shape, data.length);
+        return new Tensor(this, DType.INT64, shape, new HostStorage(null, data, null));
+    }
+
+    @Override
+    public Tensor tensor(int[] data, long... shape) {
+        checkedLength(shape, data.length);
+        return new Tensor(this, DType.INT32, shape, new HostStorage(null, null, data));
+    }
+
+    @Override
+    public Tensor zeros(DType dtype, long... shape) {
+        int n = hostLength(shape);
+        return switch (dtype) {
+            case FLOAT32 -> tensor(new float[n], shape);
+            case INT64 -> tensor(new long[n], shape);
+            case INT32 -> tensor(new int[n], shape);
+        };
+    }
+
+    @Override
+    public float[] readFloats(Tensor t) {
+        own(t);
+        return HostStorage.floats(t).clone();
+    }
+
+    @Override
+    public long[] readLongs(Tensor t) {
+        own(t);
+        long[] l = HostStorage.longs(t);
+        return l != null ? l.clone() : HostStorage.asLongs(t);
+    }
+
+    private void own(Tensor t) {
+        if (t.backend() != this) {
+            throw new LossArgumentException("tensor lives on backend " + t.backend().name() + ", not this cpu backend");
+        }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <P> LossKernel<P> kernel(KernelFamily<P> family) {
+        LossKernel<?> k = KERNELS.get(family.name());
+        if (k == null) {
+            throw new BackendException("cpu backend has no kernel for loss family " + family.name());
+        }
+        return (LossKernel<P>) k;
+    }
+
+    @Override
+    public void close() {
+        // nothing held
+    }
+
+    @Override
+    public String toString() {
+        return "CpuBackend";
+    }
+}
