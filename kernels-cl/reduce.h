@@ -1,0 +1,48 @@
+/*
+ * reduce.h: deterministic work-group sums for jloss kernels (OpenCL C and CUDA C). A tree over
+ * local memory in a fixed order: the same inputs give bitwise the same sum every run. WGS (the
+ * work-group size, a power of two) is a tunable the host passes with -D.
+ */
+#ifndef JLOSS_REDUCE_H
+#define JLOSS_REDUCE_H
+#include "loss_terms.h"
+
+#ifndef WGS
+#define WGS 256
+#endif
+
+/* Sum of v over the work-group; every work-item gets the total. scratch holds WGS acc_t. */
+DEVICE_FN acc_t group_sum(acc_t v, LOCAL acc_t *scratch) {
+    long lid = LOCAL_ID();
+    scratch[lid] = v;
+    BARRIER();
+    for (long s = WGS / 2; s > 0; s >>= 1) {
+        if (lid < s) scratch[lid] += scratch[lid + s];
+        BARRIER();
+    }
+    acc_t total = scratch[0];
+    BARRIER();
+    return total;
+}
+
+/* Max of v over the work-group; every work-item gets it. */
+DEVICE_FN acc_t group_max(acc_t v, LOCAL acc_t *scratch) {
+    long lid = LOCAL_ID();
+    scratch[lid] = v;
+    BARRIER();
+    for (long s = WGS / 2; s > 0; s >>= 1) {
+        if (lid < s && scratch[lid + s] > scratch[lid]) scratch[lid] = scratch[lid + s];
+        BARRIER();
+    }
+    acc_t m = scratch[0];
+    BARRIER();
+    return m;
+}
+
+/* Records the lowest offending element index in err[0] (saturated to int range). */
+DEVICE_FN void report_error(GLOBAL int *err, jl_long index) {
+    int i = index > 2147483646 ? 2147483646 : (int) index;
+    JL_ATOMIC_MIN_INT(err, i);
+}
+
+#endif
