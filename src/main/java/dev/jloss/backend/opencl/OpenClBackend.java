@@ -2,25 +2,17 @@ package dev.jloss.backend.opencl;
 
 import static org.jocl.CL.*;
 
-import dev.jloss.Backend;
 import dev.jloss.BackendException;
-import dev.jloss.DType;
-import dev.jloss.LossArgumentException;
-import dev.jloss.Tensor;
-import dev.jloss.backend.KernelFamily;
-import dev.jloss.backend.LossKernel;
+import dev.jloss.backend.device.DeviceBackend;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.IntFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jocl.CL;
@@ -43,12 +35,11 @@ import org.jocl.cl_program;
  * {@code jloss.opencl.device} / {@code JLOSS_OPENCL_DEVICE} names one (a substring of the device
  * name, {@code gpu}, {@code cpu}, or a platform:device index such as {@code 0:1}).
  *
- * <p>Kernels of one loss family live in {@code dev.jloss.backend.opencl.<Family>Cl}, found by name
- * like the CPU ones. Launches are serialised by a lock (kernel arguments are per kernel object), so
- * several threads may use one backend. Data errors found on the device are reported when a result
- * is first read back ({@link DeviceError}).
+ * <p>This class is only the driver: the loss families' launchers are shared with CUDA
+ * ({@link DeviceBackend}). Launches are serialised by a lock (kernel arguments live in the kernel
+ * object), so several threads may use one backend.
  */
-public final class OpenClBackend implements Backend {
+public final class OpenClBackend extends DeviceBackend {
     /** Work-group size for the reduction kernels: a power of two every device here supports. */
     static final int DEFAULT_WGS = 256;
 
@@ -56,13 +47,12 @@ public final class OpenClBackend implements Backend {
     private final cl_command_queue queue;
     private final cl_device_id device;
     private final String description;
-    final int wgs;
-    final int computeUnits;
-    final boolean fp64;
+    private final int wgs;
+    private final int computeUnits;
+    private final boolean fp64;
     private final Map<String, cl_program> programs = new ConcurrentHashMap<>();
     private final Map<String, cl_kernel> kernels = new ConcurrentHashMap<>();
-    private final Map<String, LossKernel<?>> families = new ConcurrentHashMap<>();
-    final Object launchLock = new Object();
+    private final Object launchLock = new Object();
     private volatile boolean closed;
 
     public OpenClBackend() {
@@ -179,150 +169,66 @@ public final class OpenClBackend implements Backend {
         return description;
     }
 
-    // ---- memory ---------------------------------------------------------------------------------
+    // ---- the driver interface -------------------------------------------------------------------
 
-    /** A new device buffer of {@code bytes} (at least 1 byte: OpenCL rejects empty buffers). */
-    cl_mem allocate(long bytes) {
+    @Override
+    public Object allocate(long bytes) {
         checkOpen();
         try {
-            return clCreateBuffer(context, CL_MEM_READ_WRITE, Math.max(bytes, 4), null, null);
+            return clCreateBuffer(context, CL_MEM_READ_WRITE, Math.max(bytes, 8), null, null);
         } catch (CLException e) {
             throw new BackendException("opencl: cannot allocate " + bytes + " bytes: " + e.getMessage(), e);
         }
     }
 
-    private Tensor upload(DType dtype, long[] shape, long count, ByteBuffer data) {
-        long bytes = count * dtype.bytes();
-        cl_mem mem = allocate(bytes);
+    @Override
+    protected void free(Object handle) {
+        // NOTE: OpenCL defers the free until the commands using the buffer have finished.
+        clReleaseMemObject((cl_mem) handle);
+    }
+
+    @Override
+    protected void write(Object handle, long offset, ByteBuffer src, long bytes) {
+        clEnqueueWriteBuffer(queue, (cl_mem) handle, CL_TRUE, offset, bytes, Pointer.to(src), 0, null, null);
+    }
+
+    @Override
+    protected void read(Object handle, long offset, ByteBuffer dst, long bytes) {
+        clEnqueueReadBuffer(queue, (cl_mem) handle, CL_TRUE, offset, bytes, Pointer.to(dst), 0, null, null);
+    }
+
+    @Override
+    protected void fill(Object handle, long bytes, int pattern) {
         if (bytes > 0) {
-            clEnqueueWriteBuffer(queue, mem, CL_TRUE, 0, bytes, Pointer.to(data), 0, null, null);
+            clEnqueueFillBuffer(queue, (cl_mem) handle, Pointer.to(new int[] {pattern}), Sizeof.cl_int, 0, bytes, 0,
+                    null, null);
         }
-        return new Tensor(this, dtype, shape, new ClStorage(mem, bytes, true));
-    }
-
-    private static ByteBuffer direct(long bytes) {
-        return ByteBuffer.allocateDirect((int) Math.max(bytes, 1)).order(ByteOrder.nativeOrder());
-    }
-
-    private static long checkedCount(long[] shape, int length) {
-        long n = Tensor.numel(shape);
-        if (n != length) {
-            throw new LossArgumentException("tensor: shape " + Arrays.toString(shape) + " needs " + n
-                    + " elements, data has " + length);
-        }
-        return n;
     }
 
     @Override
-    public Tensor tensor(float[] data, long... shape) {
-        long n = checkedCount(shape, data.length);
-        ByteBuffer b = direct(n * 4L);
-        b.asFloatBuffer().put(data);
-        return upload(DType.FLOAT32, shape, n, b);
+    public int wgs() {
+        return wgs;
     }
 
     @Override
-    public Tensor tensor(long[] data, long... shape) {
-        long n = checkedCount(shape, data.length);
-        ByteBuffer b = direct(n * 8L);
-        b.asLongBuffer().put(data);
-        return upload(DType.INT64, shape, n, b);
+    public int computeUnits() {
+        return computeUnits;
     }
 
     @Override
-    public Tensor tensor(int[] data, long... shape) {
-        long n = checkedCount(shape, data.length);
-        ByteBuffer b = direct(n * 4L);
-        b.asIntBuffer().put(data);
-        return upload(DType.INT32, shape, n, b);
-    }
-
-    /** Wraps a buffer the caller already holds, without a copy; closing the tensor leaves it alone. */
-    public Tensor wrap(cl_mem mem, DType dtype, long... shape) {
-        return new Tensor(this, dtype, shape, new ClStorage(mem, Tensor.numel(shape) * dtype.bytes(), false));
+    public boolean fp64() {
+        return fp64;
     }
 
     @Override
-    public Tensor zeros(DType dtype, long... shape) {
-        long bytes = Tensor.numel(shape) * dtype.bytes();
-        cl_mem mem = allocate(bytes);
-        fill(mem, bytes, 0);
-        return new Tensor(this, dtype, shape, new ClStorage(mem, bytes, true));
-    }
-
-    void fill(cl_mem mem, long bytes, int pattern) {
-        if (bytes > 0) {
-            clEnqueueFillBuffer(queue, mem, Pointer.to(new int[] {pattern}), Sizeof.cl_int, 0,
-                    (bytes + 3) / 4 * 4, 0, null, null);
-        }
-    }
-
-    private ClStorage own(Tensor t) {
-        if (t.backend() != this) {
-            throw new LossArgumentException("tensor lives on backend " + t.backend().name() + ", not this opencl backend");
-        }
-        ClStorage s = (ClStorage) t.storage();
-        if (s.isClosed()) {
-            throw new LossArgumentException("tensor: " + t + " was closed");
-        }
-        DeviceError e = s.pendingError;
-        if (e != null) {
-            e.check(queue);
-        }
-        return s;
-    }
-
-    private ByteBuffer read(Tensor t) {
-        ClStorage s = own(t);
-        long bytes = t.numel() * t.dtype().bytes();
-        if (bytes > Integer.MAX_VALUE - 8) {
-            throw new LossArgumentException("tensor: " + t + " is too large to read into one Java array");
-        }
-        ByteBuffer b = direct(bytes);
-        if (bytes > 0) {
-            clEnqueueReadBuffer(queue, s.mem, CL_TRUE, 0, bytes, Pointer.to(b), 0, null, null);
-        }
-        return b;
-    }
-
-    @Override
-    public float[] readFloats(Tensor t) {
-        float[] f = new float[(int) t.numel()];
-        read(t).asFloatBuffer().get(f);
-        return f;
-    }
-
-    @Override
-    public long[] readLongs(Tensor t) {
-        ByteBuffer b = read(t);
-        long[] l = new long[(int) t.numel()];
-        if (t.dtype() == DType.INT64) {
-            b.asLongBuffer().get(l);
-        } else {
-            for (int i = 0; i < l.length; i++) {
-                l[i] = b.getInt(i * 4);
-            }
-        }
-        return l;
-    }
-
-    /** One element of a float or integer device buffer, as double (for error messages). */
-    double readElement(Tensor t, long index) {
-        ClStorage s = (ClStorage) t.storage();
-        int size = t.dtype().bytes();
-        ByteBuffer b = direct(size);
-        clEnqueueReadBuffer(queue, s.mem, CL_TRUE, index * size, size, Pointer.to(b), 0, null, null);
-        return switch (t.dtype()) {
-            case FLOAT32 -> b.getFloat(0);
-            case INT64 -> b.getLong(0);
-            case INT32 -> b.getInt(0);
-        };
+    public void synchronize() {
+        clFinish(queue);
     }
 
     // ---- programs and launches ------------------------------------------------------------------
 
     /** The kernel {@code name} of {@code kernels-cl/<file>} built with {@code defines}; cached. */
-    cl_kernel kernel(String file, String defines, String name) {
+    private cl_kernel clKernel(String file, String defines, String name) {
         checkOpen();
         String options = "-cl-std=CL1.2 -DWGS=" + wgs + (defines.isEmpty() ? "" : " " + defines);
         String key = file + "|" + options + "|" + name;
@@ -379,11 +285,12 @@ public final class OpenClBackend implements Backend {
         return sb.toString();
     }
 
-    /** Sets the arguments and enqueues a 1-D launch of {@code groups} work-groups of {@link #wgs}. */
-    void launch(cl_kernel k, long groups, Object... args) {
+    @Override
+    public void launch(String file, String kernel, String defines, long groups, Object... args) {
         if (groups <= 0) {
             return;
         }
+        cl_kernel k = clKernel(file + ".cl", defines, kernel);
         synchronized (launchLock) {
             for (int i = 0; i < args.length; i++) {
                 Object a = args[i];
@@ -402,94 +309,6 @@ public final class OpenClBackend implements Backend {
                 }
             }
             clEnqueueNDRangeKernel(queue, k, 1, null, new long[] {groups * wgs}, new long[] {wgs}, 0, null, null);
-        }
-    }
-
-    /** Work-groups for a grid-stride loop over {@code n} items: enough to fill the device, no more than needed. */
-    long groupsFor(long n) {
-        long needed = (n + wgs - 1) / wgs;
-        return Math.max(1, Math.min(needed, computeUnits * 8L));
-    }
-
-    /** Size in bytes of the accumulator type the kernels sum in. */
-    int accBytes() {
-        return fp64 ? 8 : 4;
-    }
-
-    /** A fresh error flag (INT_MAX) for a call whose {@code users} result tensors will carry it. */
-    DeviceError newError(IntFunction<RuntimeException> describe, int users) {
-        cl_mem flag = allocate(4);
-        clEnqueueFillBuffer(queue, flag, Pointer.to(new int[] {DeviceError.CLEAR}), Sizeof.cl_int, 0, 4, 0, null, null);
-        return new DeviceError(flag, describe, Math.max(1, users));
-    }
-
-    /** Attaches a call's error flag to its result tensors (each releases it when closed). */
-    static void attach(DeviceError e, Tensor... results) {
-        int n = 0;
-        for (Tensor t : results) {
-            if (t != null) {
-                ((ClStorage) t.storage()).pendingError = e;
-                n++;
-            }
-        }
-        if (n == 0) {
-            e.release();
-        }
-    }
-
-    static cl_mem mem(Tensor t) {
-        return t == null ? null : ((ClStorage) t.storage()).mem;
-    }
-
-    /** Releases a temporary buffer once the queued commands using it are done (OpenCL defers the free). */
-    static void release(cl_mem m) {
-        if (m != null) {
-            clReleaseMemObject(m);
-        }
-    }
-
-    /** Uploads a small host array (an option tensor, launch metadata). */
-    cl_mem constant(float[] data) {
-        ByteBuffer b = direct(data.length * 4L);
-        b.asFloatBuffer().put(data);
-        cl_mem m = allocate(data.length * 4L);
-        clEnqueueWriteBuffer(queue, m, CL_TRUE, 0, data.length * 4L, Pointer.to(b), 0, null, null);
-        return m;
-    }
-
-    cl_mem constant(long[] data) {
-        ByteBuffer b = direct(data.length * 8L);
-        b.asLongBuffer().put(data);
-        cl_mem m = allocate(data.length * 8L);
-        clEnqueueWriteBuffer(queue, m, CL_TRUE, 0, data.length * 8L, Pointer.to(b), 0, null, null);
-        return m;
-    }
-
-    /** Waits for every queued command. */
-    public void finish() {
-        clFinish(queue);
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public <P> LossKernel<P> kernel(KernelFamily<P> family) {
-        checkOpen();
-        return (LossKernel<P>) families.computeIfAbsent(family.name(), this::loadFamily);
-    }
-
-    private LossKernel<?> loadFamily(String family) {
-        StringBuilder cn = new StringBuilder(getClass().getPackageName()).append('.');
-        for (String part : family.split("_")) {
-            if (!part.isEmpty()) {
-                cn.append(Character.toUpperCase(part.charAt(0))).append(part.substring(1));
-            }
-        }
-        cn.append("Cl");
-        try {
-            return (LossKernel<?>) Class.forName(cn.toString()).getDeclaredConstructor(OpenClBackend.class)
-                    .newInstance(this);
-        } catch (ReflectiveOperationException e) {
-            throw new BackendException("opencl backend has no kernels for loss family " + family + " (" + cn + ")", e);
         }
     }
 
