@@ -15,6 +15,7 @@
   #define KERNEL __kernel
   #define GLOBAL __global
   #define LOCAL __local
+  #define LOCAL_PTR __local /* a pointer parameter into local memory */
   #define CONSTANT __constant
   #define DEVICE_FN inline
   #define BARRIER() barrier(CLK_LOCAL_MEM_FENCE)
@@ -40,6 +41,7 @@
   #define KERNEL extern "C" __global__
   #define GLOBAL
   #define LOCAL __shared__
+  #define LOCAL_PTR
   #define CONSTANT
   #define DEVICE_FN __device__ __forceinline__
   #define BARRIER() __syncthreads()
