@@ -41,16 +41,23 @@ public final class CudaBackend extends DeviceBackend {
     private final int computeUnits;
     private volatile boolean closed;
 
+    /** Why the driver could not be loaded, remembered: a JVM loads a native library once. */
+    private static volatile String driverUnavailable;
+
     public CudaBackend() {
         byte[] fatbin = readFatbin();
+        if (driverUnavailable != null) {
+            throw new BackendException(driverUnavailable);
+        }
         try {
             setExceptionsEnabled(true);
             cuInit(0);
         } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
             String all = fullMessage(e);
-            throw new BackendException(all.contains("libcuda.so")
+            driverUnavailable = all.contains("libcuda.so")
                     ? "CUDA unavailable: libcuda.so.1 not found (no NVIDIA driver on this machine)"
-                    : "CUDA unavailable: cannot load JCuda's driver-API native: " + firstLine(e.getMessage()), e);
+                    : "CUDA unavailable: cannot load JCuda's driver-API native: " + firstLine(e.getMessage());
+            throw new BackendException(driverUnavailable, e);
         } catch (CudaException e) {
             throw new BackendException("CUDA unavailable: cuInit failed: " + e.getMessage(), e);
         }
@@ -147,7 +154,7 @@ public final class CudaBackend extends DeviceBackend {
     }
 
     @Override
-    public Object allocate(long bytes) {
+    protected Object allocateBuffer(long bytes) {
         current();
         CUdeviceptr p = new CUdeviceptr();
         try {
@@ -159,7 +166,7 @@ public final class CudaBackend extends DeviceBackend {
     }
 
     @Override
-    protected void free(Object handle) {
+    protected void freeBuffer(Object handle) {
         if (closed) {
             return; // the context and its memory are gone already
         }

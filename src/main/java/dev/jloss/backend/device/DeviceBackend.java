@@ -31,10 +31,10 @@ public abstract class DeviceBackend implements Backend {
     // ---- the driver interface -------------------------------------------------------------------
 
     /** A new device buffer of at least {@code bytes} (never zero-sized). */
-    public abstract Object allocate(long bytes);
+    protected abstract Object allocateBuffer(long bytes);
 
     /** Frees a buffer once the commands already queued on it are done. */
-    protected abstract void free(Object handle);
+    protected abstract void freeBuffer(Object handle);
 
     /** Copies {@code bytes} from a direct buffer to the device (blocking). */
     protected abstract void write(Object handle, long offset, ByteBuffer src, long bytes);
@@ -66,6 +66,25 @@ public abstract class DeviceBackend implements Backend {
     public abstract void synchronize();
 
     // ---- built on it ----------------------------------------------------------------------------
+
+    private final java.util.concurrent.atomic.AtomicLong liveBuffers = new java.util.concurrent.atomic.AtomicLong();
+
+    /** A new device buffer of at least {@code bytes}; counted until freed. */
+    public final Object allocate(long bytes) {
+        Object h = allocateBuffer(bytes);
+        liveBuffers.incrementAndGet();
+        return h;
+    }
+
+    final void free(Object handle) {
+        freeBuffer(handle);
+        liveBuffers.decrementAndGet();
+    }
+
+    /** Device buffers allocated and not yet freed (tensors, temporaries, error flags): a leak check. */
+    public long liveBuffers() {
+        return liveBuffers.get();
+    }
 
     /** Work-groups for a grid-stride loop over {@code n} items: enough to fill the device, no more than needed. */
     public long groupsFor(long n) {

@@ -172,7 +172,7 @@ public final class OpenClBackend extends DeviceBackend {
     // ---- the driver interface -------------------------------------------------------------------
 
     @Override
-    public Object allocate(long bytes) {
+    protected Object allocateBuffer(long bytes) {
         checkOpen();
         try {
             return clCreateBuffer(context, CL_MEM_READ_WRITE, Math.max(bytes, 8), null, null);
@@ -182,7 +182,7 @@ public final class OpenClBackend extends DeviceBackend {
     }
 
     @Override
-    protected void free(Object handle) {
+    protected void freeBuffer(Object handle) {
         // NOTE: OpenCL defers the free until the commands using the buffer have finished.
         clReleaseMemObject((cl_mem) handle);
     }
