@@ -1,0 +1,365 @@
+package dev.jloss.bench;
+
+import dev.jloss.BackendException;
+import dev.jloss.Loss;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
+import org.openjdk.jmh.util.Statistics;
+
+/**
+ * The benchmark suite: for every case (a loss at a size), every implementation (jloss on each
+ * backend, PyTorch through DJL, ND4J) is first built and its forward, backward and fused results
+ * compared with jloss's CPU results; only what matches is then timed with JMH, one fork per
+ * (case, implementation, op). The memory-copy limits are timed at the start and again at the end
+ * (their drift shows how steady the machine was). Results go to a TSV and a properties file, from
+ * which {@link Report} writes the page and the chart.
+ *
+ * <pre>
+ * java -cp ... dev.jloss.bench.Suite [--size quick|full] [--losses a,b] [--impls jloss-cpu,pytorch,...]
+ *      [--threads N] [--forks N] [--warmup N] [--iterations N] [--time-ms N] [--out DIR] [--xmx 6g]
+ * </pre>
+ */
+public final class Suite {
+    static final double RTOL = 1e-3;
+    static final double ATOL_FRACTION = 1e-4;
+    /** A loss value this close (relative) is timed but flagged; further off, it is not timed. */
+    static final double LOSS_FLAG_RTOL = 0.05;
+
+    private Suite() {
+    }
+
+    static final class Config {
+        String size = Cases.QUICK;
+        List<String> losses = List.of();
+        List<String> impls = List.of("jloss-cpu", "jloss-opencl", Impls.PYTORCH, Impls.ND4J);
+        int threads = Runtime.getRuntime().availableProcessors();
+        int forks = 1;
+        int warmup = 2;
+        int iterations = 5;
+        int timeMs = 300;
+        String xmx = "6g";
+        Path out = Path.of("docs");
+        Path work = Path.of("benchmarks", "target");
+
+        static Config parse(String[] args) {
+            Config c = new Config();
+            for (int i = 0; i < args.length; i++) {
+                String k = args[i];
+                String v = i + 1 < args.length ? args[i + 1] : null;
+                switch (k) {
+                    case "--size" -> c.size = v;
+                    case "--full" -> {
+                        c.size = Cases.FULL;
+                        continue;
+                    }
+                    case "--losses" -> c.losses = v.isBlank() ? List.of() : Arrays.asList(v.split(","));
+                    case "--impls" -> c.impls = Arrays.asList(v.split(","));
+                    case "--threads" -> c.threads = Integer.parseInt(v);
+                    case "--forks" -> c.forks = Integer.parseInt(v);
+                    case "--warmup" -> c.warmup = Integer.parseInt(v);
+                    case "--iterations" -> c.iterations = Integer.parseInt(v);
+                    case "--time-ms" -> c.timeMs = Integer.parseInt(v);
+                    case "--xmx" -> c.xmx = v;
+                    case "--out" -> c.out = Path.of(v);
+                    case "--work" -> c.work = Path.of(v);
+                    default -> throw new IllegalArgumentException("unknown option " + k);
+                }
+                i++;
+            }
+            return c;
+        }
+
+        List<String> forkJvmArgs() {
+            List<String> a = new ArrayList<>(List.of("-Xmx" + xmx, "-Xms" + xmx, "-Djava.awt.headless=true",
+                    "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=" + threads,
+                    "-Dai.djl.pytorch.num_interop_threads=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
+            if (threads > 1) {
+                a.add("-Djava.util.concurrent.ForkJoinPool.common.parallelism=" + (threads - 1));
+            }
+            return a;
+        }
+    }
+
+    /** One line of results: a timed (or skipped) combination. */
+    record Row(String kind, String caseId, String loss, String group, String shape, String impl, String op,
+               double ms, double msError, double cv, long bytes, long elements, String status, String note) {
+        static final String HEADER = "kind\tcase\tloss\tgroup\tshape\timpl\top\tms\tms_error\tcv\tbytes\telements\tstatus\tnote";
+
+        String tsv() {
+            return String.join("\t", kind, caseId, loss, group, shape, impl, op, num(ms), num(msError), num(cv),
+                    Long.toString(bytes), Long.toString(elements), status, note.replace('\t', ' ').replace('\n', ' '));
+        }
+
+        static Row parse(String line) {
+            String[] f = line.split("\t", -1);
+            return new Row(f[0], f[1], f[2], f[3], f[4], f[5], f[6], Double.parseDouble(f[7]), Double.parseDouble(f[8]),
+                    Double.parseDouble(f[9]), Long.parseLong(f[10]), Long.parseLong(f[11]), f[12], f[13]);
+        }
+
+        private static String num(double d) {
+            return Double.isNaN(d) ? "NaN" : String.format(Locale.ROOT, "%.6g", d);
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Config cfg = Config.parse(args);
+        for (String p : cfg.forkJvmArgs()) {
+            if (p.startsWith("-D")) {
+                String[] kv = p.substring(2).split("=", 2);
+                if (!kv[0].startsWith("java.util.concurrent")) {
+                    System.setProperty(kv[0], kv[1]);
+                }
+            }
+        }
+        Files.createDirectories(cfg.out);
+        Files.createDirectories(cfg.work);
+        Map<String, String> meta = Environment.describe(cfg);
+        List<Row> rows = new ArrayList<>();
+        long t0 = System.nanoTime();
+
+        rows.addAll(copies(cfg, "start"));
+        List<Cases.Case> cases = Cases.all(cfg.size);
+        for (Cases.Case c : cases) {
+            if (!cfg.losses.isEmpty() && !cfg.losses.contains(c.loss())) {
+                continue;
+            }
+            rows.addAll(runCase(cfg, c));
+        }
+        rows.addAll(copies(cfg, "end"));
+        meta.put("wall_seconds", Long.toString((System.nanoTime() - t0) / 1_000_000_000L));
+
+        Path tsv = cfg.out.resolve("benchmarks-results.tsv");
+        List<String> lines = new ArrayList<>(List.of(Row.HEADER));
+        rows.forEach(r -> lines.add(r.tsv()));
+        Files.write(tsv, lines, StandardCharsets.UTF_8);
+        Environment.write(cfg.out.resolve("benchmarks-environment.properties"), meta);
+        System.out.println("wrote " + tsv);
+        Report.main(new String[] {cfg.out.toString()});
+    }
+
+    private static List<Row> copies(Config cfg, String when) throws RunnerException {
+        List<Row> rows = new ArrayList<>();
+        List<String> kinds = new ArrayList<>(List.of("java", "java-1t"));
+        for (String impl : cfg.impls) {
+            if (impl.equals("jloss-opencl") || impl.equals("jloss-cuda")) {
+                String device = impl.substring("jloss-".length());
+                try (dev.jloss.Backend b = dev.jloss.Backend.named(device)) {
+                    kinds.add(device);
+                } catch (BackendException | LinkageError e) {
+                    System.out.println("copy limit " + device + ": skipped: " + e.getMessage());
+                }
+            }
+        }
+        int floats = 1 << 26;
+        for (String kind : kinds) {
+            ChainedOptionsBuilder o = base(cfg).include(CopyBench.class.getName() + ".copy$")
+                    .param("kind", kind).param("floats", Integer.toString(floats));
+            Collection<RunResult> rr = new Runner(o.build()).run();
+            for (RunResult r : rr) {
+                Stat s = stat(r);
+                Row row = new Row("copy", "copy@" + when, "copy", "limit", Cases.fmt(floats) + " floats", kind, when,
+                        s.ms, s.err, s.cv, CopyBench.bytes(floats), floats, "ok", "");
+                rows.add(row);
+                System.out.printf(Locale.ROOT, "copy %-8s %-6s %8.2f ms  %6.1f GB/s  cv %.1f%%%n", kind, when, s.ms,
+                        CopyBench.bytes(floats) / (s.ms * 1e6), 100 * s.cv);
+            }
+        }
+        return rows;
+    }
+
+    private static ChainedOptionsBuilder base(Config cfg) {
+        return new OptionsBuilder().forks(cfg.forks).warmupIterations(cfg.warmup)
+                .warmupTime(TimeValue.milliseconds(cfg.timeMs)).measurementIterations(cfg.iterations)
+                .measurementTime(TimeValue.milliseconds(cfg.timeMs)).jvmArgsAppend(cfg.forkJvmArgs().toArray(String[]::new))
+                .shouldFailOnError(true).verbosity(VerboseMode.SILENT);
+    }
+
+    record Stat(double ms, double err, double cv) {
+    }
+
+    private static Stat stat(RunResult r) {
+        Statistics s = r.getPrimaryResult().getStatistics();
+        double mean = s.getMean();
+        double err = s.getN() > 2 ? s.getMeanErrorAt(0.999) : Double.NaN;
+        double cv = s.getN() > 1 ? s.getStandardDeviation() / mean : Double.NaN;
+        return new Stat(mean, err, cv);
+    }
+
+    private static List<Row> runCase(Config cfg, Cases.Case c) throws RunnerException {
+        List<Row> rows = new ArrayList<>();
+        System.out.println("== " + c.id() + " (" + c.shapeText() + ")");
+        HostInputs in = new HostInputs(c);
+        Map<Impl.Op, Impl.Outputs> ref = new LinkedHashMap<>();
+        List<String> diff;
+        try (JlossImpl cpu = new JlossImpl("cpu", in)) {
+            Loss loss = cpu.loss();
+            diff = loss.differentiableArguments();
+            for (Impl.Op op : Impl.Op.values()) {
+                ref.put(op, cpu.outputs(op));
+            }
+        } catch (RuntimeException e) {
+            String why = reason(e);
+            System.out.println("   skipped: " + why);
+            for (String impl : cfg.impls) {
+                rows.add(skip(c, impl, "jloss CPU reference unavailable: " + why));
+            }
+            return rows;
+        }
+        for (String impl : cfg.impls) {
+            List<String> ops = new ArrayList<>();
+            String note = "";
+            String problem = null;
+            try (Impl im = Impls.create(impl, in)) {
+                note = im.note();
+                for (Impl.Op op : Impl.Op.values()) {
+                    Check check = compare(ref.get(op), im.outputs(op));
+                    if (check.timed()) {
+                        ops.add(op.name());
+                    }
+                    if (check.problem() != null) {
+                        System.out.println("   " + impl + " " + op + ": " + (check.timed() ? "INEXACT " : "MISMATCH ")
+                                + check.problem());
+                        rows.add(new Row("loss", c.id(), c.loss(), c.group().name(), c.shapeText(), impl, op.name(),
+                                Double.NaN, Double.NaN, Double.NaN, c.minimumBytes(op.name(), diff), c.elements(),
+                                check.timed() ? "inexact" : "mismatch", check.problem()));
+                    }
+                }
+            } catch (RuntimeException | LinkageError e) {
+                problem = reason(e);
+            }
+            if (problem != null) {
+                System.out.println("   " + impl + ": skipped: " + problem);
+                rows.add(skip(c, impl, problem));
+                continue;
+            }
+            if (ops.isEmpty()) {
+                continue;
+            }
+            ChainedOptionsBuilder o = base(cfg).include(LossBench.class.getName() + ".run$").param("caseId", c.id())
+                    .param("impl", impl).param("op", ops.toArray(String[]::new));
+            Collection<RunResult> rr;
+            try {
+                rr = new Runner(o.build()).run();
+            } catch (RunnerException e) {
+                System.out.println("   " + impl + ": JMH failed: " + reason(e));
+                rows.add(skip(c, impl, "JMH run failed: " + reason(e)));
+                continue;
+            }
+            for (RunResult r : rr) {
+                String op = r.getParams().getParam("op");
+                Stat s = stat(r);
+                long bytes = c.minimumBytes(op, diff);
+                System.out.printf(Locale.ROOT, "   %-13s %-8s %9.3f ms ±%5.1f%%  %7.2f GB/s%n", impl, op, s.ms,
+                        100 * s.err / s.ms, bytes / (s.ms * 1e6));
+                rows.add(new Row("loss", c.id(), c.loss(), c.group().name(), c.shapeText(), impl, op, s.ms, s.err, s.cv,
+                        bytes, c.elements(), "ok", note));
+            }
+        }
+        return rows;
+    }
+
+    private static Row skip(Cases.Case c, String impl, String why) {
+        return new Row("loss", c.id(), c.loss(), c.group().name(), c.shapeText(), impl, "-", Double.NaN, Double.NaN,
+                Double.NaN, 0, c.elements(), "skipped", why);
+    }
+
+    /** The outcome of comparing an implementation's results with jloss's CPU results. */
+    record Check(boolean timed, String problem) {
+        static final Check EQUAL = new Check(true, null);
+    }
+
+    /**
+     * Gradients must match within float32 tolerance for an op to be timed. A loss value that is off
+     * by less than {@link #LOSS_FLAG_RTOL} (a peer summing millions of terms in float, as ND4J does)
+     * is still timed and flagged; a larger difference is a mismatch.
+     */
+    static Check compare(Impl.Outputs ref, Impl.Outputs got) {
+        String lossProblem = null;
+        boolean lossTimed = true;
+        if (!Double.isNaN(ref.loss())) {
+            double d = Math.abs(got.loss() - ref.loss());
+            if (!(d <= 1e-6 + RTOL * Math.abs(ref.loss()))) {
+                double rel = d / Math.abs(ref.loss());
+                lossTimed = rel < LOSS_FLAG_RTOL;
+                lossProblem = String.format(Locale.ROOT, "loss %.7g, jloss cpu %.7g (%.2g relative)", got.loss(),
+                        ref.loss(), rel);
+            }
+        }
+        if (got.grads().size() != ref.grads().size()) {
+            return new Check(false, got.grads().size() + " gradients, jloss cpu has " + ref.grads().size());
+        }
+        for (int k = 0; k < ref.grads().size(); k++) {
+            float[] a = got.grads().get(k);
+            float[] b = ref.grads().get(k);
+            if (a.length != b.length) {
+                return new Check(false, "gradient " + k + " has " + a.length + " elements, jloss cpu " + b.length);
+            }
+            double max = 0;
+            for (float v : b) {
+                max = Math.max(max, Math.abs(v));
+            }
+            double atol = ATOL_FRACTION * max;
+            int bad = 0;
+            int first = -1;
+            for (int i = 0; i < a.length; i++) {
+                double d = Math.abs((double) a[i] - b[i]);
+                if (!(d <= atol + RTOL * Math.abs(b[i]))) {
+                    if (bad++ == 0) {
+                        first = i;
+                    }
+                }
+            }
+            if (bad > 0) {
+                return new Check(false, String.format(Locale.ROOT,
+                        "gradient %d: %d of %d elements differ, first [%d] %.7g vs jloss cpu %.7g", k, bad, a.length,
+                        first, a[first], b[first]));
+            }
+        }
+        return lossProblem == null ? Check.EQUAL : new Check(lossTimed, lossProblem);
+    }
+
+    static String reason(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && (t.getMessage() == null || t instanceof RunnerException)) {
+            t = t.getCause();
+        }
+        String m = t.getMessage();
+        if (m == null) {
+            StringWriter sw = new StringWriter();
+            t.printStackTrace(new PrintWriter(sw));
+            m = sw.toString();
+        }
+        m = m.strip();
+        int nl = m.indexOf('\n');
+        return t.getClass().getSimpleName() + ": " + (nl > 0 ? m.substring(0, nl) : m);
+    }
+
+    static List<Row> read(Path tsv) throws IOException {
+        List<Row> rows = new ArrayList<>();
+        List<String> lines = Files.readAllLines(tsv, StandardCharsets.UTF_8);
+        for (String l : lines.subList(1, lines.size())) {
+            if (!l.isBlank()) {
+                rows.add(Row.parse(l));
+            }
+        }
+        return rows;
+    }
+}
