@@ -102,11 +102,11 @@ public final class MultiMarginLoss extends Loss {
         Checks.check(ok, FN, "target has shape %s, expected %s (one class index per row of input %s)",
                 Checks.str(target.shape()), rs.rows() == 1 ? "[1] or []" : "[" + rs.rows() + "]",
                 Checks.str(input.shape()));
-        if (weight != null) {
-            Checks.length(FN, "weight", weight.values(), rs.classes(), "one per class");
+        float[] w = weight == null ? null : weight.values();
+        if (w != null) {
+            Checks.length(FN, "weight", w, rs.classes(), "one per class");
         }
-        MultiMarginPlan plan = new MultiMarginPlan(FN, rs.rows(), rs.classes(), p, margin,
-                weight == null ? null : weight.values(), target.dtype(), reduction());
+        MultiMarginPlan plan = new MultiMarginPlan(FN, rs.rows(), rs.classes(), p, margin, w, target.dtype(), reduction());
         long[] out = reduction() == Reduction.NONE && target.dim() == 1 ? new long[] {rs.rows()} : new long[0];
         return new Plan<>(MultiMarginPlan.FAMILY, plan, out);
     }
