@@ -62,6 +62,22 @@
   #define jl_pow pow
 #endif
 
+/*
+ * FOR_EACH_ITEM(i, n): the loop giving a work-item its share of n items. GPUs take a grid-stride
+ * loop (neighbouring work-items read neighbouring elements: coalesced). CPU devices (PoCL) are
+ * built with -DJL_CHUNKED: each work-item takes one contiguous run, which PoCL vectorises and
+ * streams; a grid-stride loop there measured 13x slower than a Java loop.
+ */
+#ifdef JL_CHUNKED
+#define FOR_EACH_ITEM(i, n) \
+    for (jl_long jl_per_ = ((n) + NUM_GROUPS() * LOCAL_SIZE() - 1) / (NUM_GROUPS() * LOCAL_SIZE()), \
+         i = (GROUP_ID() * LOCAL_SIZE() + LOCAL_ID()) * jl_per_, \
+         jl_end_ = i + jl_per_ < (n) ? i + jl_per_ : (n); i < jl_end_; i++)
+#else
+#define FOR_EACH_ITEM(i, n) \
+    for (jl_long i = GROUP_ID() * LOCAL_SIZE() + LOCAL_ID(); i < (n); i += NUM_GROUPS() * LOCAL_SIZE())
+#endif
+
 #ifndef JL_REAL
   #ifdef JL_HAS_FP64
     #define JL_REAL double
