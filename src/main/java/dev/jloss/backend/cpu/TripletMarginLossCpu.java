@@ -20,8 +20,7 @@ import dev.jloss.loss.TripletMarginPlan;
  * <p>Gradients follow PyTorch's autograd: {@code clamp_min} passes the gradient where
  * {@code margin + d(a, p) - d(a, n) >= 0}; {@code min} gives it to the smaller distance, half to
  * each on a tie; the norm's backward is {@code torch.norm}'s for each order p (see
- * {@link Rows#pnormGrad}); the cosine distance's is that of
- * {@code x / max(||x||, eps)}, whose clamp autograd does not see.
+ * {@link Rows#pnormGrad}); the cosine distance's is PyTorch 1.13's (see {@link Rows#cosineGrad}).
  */
 public final class TripletMarginLossCpu implements LossKernel<TripletMarginPlan> {
     /** Work (elements read) per chunk of rows. */
@@ -350,8 +349,9 @@ public final class TripletMarginLossCpu implements LossKernel<TripletMarginPlan>
         }
 
         /**
-         * d(1 - s)/dx_d = -(y_d / (nx' ny') - s x_d / (nx' nx)), nx' = max(nx, eps), and the second
-         * term 0 where nx = 0: the clamp is invisible to autograd, the norm's backward masks n = 0.
+         * d(1 - s)/dx_d = -(y_d / (nx' ny') - s x_d / nx'^2), nx' = max(nx, eps).
+         * NOTE: PyTorch 1.13 clamps the norm in place, so the norm's backward sees the clamped value:
+         * below eps the second term is s x_d / eps^2, not the derivative of the clamped norm (0).
          */
         private void cosineGrad(int q, float[] xs, int ox, int cx, double[] gx, int sx, float[] ys, int oy, int cy,
                                 double[] gy, int sy, int n, double c) {
@@ -361,8 +361,8 @@ public final class TripletMarginLossCpu implements LossKernel<TripletMarginPlan>
             double nxc = Math.max(nx, eps);
             double nyc = Math.max(ny, eps);
             double cross = -c / (nxc * nyc);
-            double selfX = nx > 0 ? c * s / (nxc * nx) : 0;
-            double selfY = ny > 0 ? c * s / (nyc * ny) : 0;
+            double selfX = c * s / (nxc * nxc);
+            double selfY = c * s / (nyc * nyc);
             int a = ox;
             int b = oy;
             for (int d = 0; d < n; d++, a += cx, b += cy) {
