@@ -52,6 +52,13 @@ def cases():
     v[0] = -1.0
     out.append(case("gnll_bad_var_negative_row", "GaussianNLLLoss", nn.GaussianNLLLoss, {"reduction": "none"},
                     [("input", f32(g, 2, 3)), ("target", f32(g, 2, 3)), ("var", v)], ["input", "var"]))
+    # an empty output (target [0, 3]) still has every var element checked; valid ones give an empty sum
+    for r in REDUCTIONS:
+        out.append(case(f"gnll_empty_output_{r}", "GaussianNLLLoss", nn.GaussianNLLLoss, {"reduction": r},
+                        [("input", f32(g, 3)), ("target", f32(g, 0, 3)), ("var", var32(g, 3))], ["input", "var"]))
+    out.append(case("gnll_bad_var_negative_empty_output", "GaussianNLLLoss", nn.GaussianNLLLoss, {"reduction": "sum"},
+                    [("input", f32(g, 3)), ("target", f32(g, 0, 3)), ("var", torch.tensor([1., -1., 1.]))],
+                    ["input", "var"]))
     out.append(case("gnll_bad_broadcast", "GaussianNLLLoss", nn.GaussianNLLLoss, {},
                     [("input", f32(g, 2, 3)), ("target", f32(g, 2)), ("var", var32(g, 2, 3))], ["input", "var"]))
     out.append(case("gnll_bad_reduction", "GaussianNLLLoss", nn.GaussianNLLLoss, {"reduction": "batchmean"},

@@ -133,6 +133,20 @@ public final class GaussianNLLLoss extends PointwiseLoss {
             return this;
         }
 
+        /** GaussianNLLLoss has no legacy {@code size_average} (PyTorch rejects it): only null is accepted. */
+        @Override
+        public Builder sizeAverage(Boolean sizeAverage) {
+            Checks.check(sizeAverage == null, FN, "has no option size_average (GaussianNLLLoss takes full, eps and reduction)");
+            return this;
+        }
+
+        /** GaussianNLLLoss has no legacy {@code reduce} (PyTorch rejects it): only null is accepted. */
+        @Override
+        public Builder reduce(Boolean reduce) {
+            Checks.check(reduce == null, FN, "has no option reduce (GaussianNLLLoss takes full, eps and reduction)");
+            return this;
+        }
+
         public GaussianNLLLoss build() {
             return new GaussianNLLLoss(resolvedReduction(FN, false), full, eps);
         }

@@ -70,6 +70,20 @@ public final class HuberLoss extends PointwiseLoss {
             return this;
         }
 
+        /** HuberLoss has no legacy {@code size_average} (PyTorch rejects it): only null is accepted. */
+        @Override
+        public Builder sizeAverage(Boolean sizeAverage) {
+            Checks.check(sizeAverage == null, FN, "has no option size_average (HuberLoss takes reduction and delta)");
+            return this;
+        }
+
+        /** HuberLoss has no legacy {@code reduce} (PyTorch rejects it): only null is accepted. */
+        @Override
+        public Builder reduce(Boolean reduce) {
+            Checks.check(reduce == null, FN, "has no option reduce (HuberLoss takes reduction and delta)");
+            return this;
+        }
+
         public HuberLoss build() {
             Checks.check(delta > 0, FN, "delta is %s, expected a value > 0", delta);
             return new HuberLoss(resolvedReduction(FN, false), delta);

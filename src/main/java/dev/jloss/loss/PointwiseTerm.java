@@ -87,8 +87,13 @@ public enum PointwiseTerm {
         }
 
         @Override
-        public int invalidOperand(double a, double b, double c) {
-            return a >= 0 && a <= 1 ? -1 : 0;
+        public int checkedOperand() {
+            return 0;
+        }
+
+        @Override
+        public boolean valid(double a) {
+            return a >= 0 && a <= 1;
         }
 
         @Override
@@ -233,8 +238,13 @@ public enum PointwiseTerm {
         }
 
         @Override
-        public int invalidOperand(double a, double b, double c) {
-            return c < 0 ? 2 : -1;
+        public int checkedOperand() {
+            return 2;
+        }
+
+        @Override
+        public boolean valid(double c) {
+            return !(c < 0);
         }
 
         @Override
@@ -249,12 +259,20 @@ public enum PointwiseTerm {
     /** The derivative of {@link #value} with respect to operand {@code k} (0 = a, 1 = b, 2 = c). */
     public abstract double grad(int k, double p0, double p1, double a, double b, double c, double pw);
 
-    /** The index of the operand whose value PyTorch rejects here, or -1 when the element is valid. */
-    public int invalidOperand(double a, double b, double c) {
+    /**
+     * The operand whose values PyTorch checks (BCE's input, GaussianNLL's var), or -1 for none. Every
+     * element of it is checked, even those an empty broadcast output never reads.
+     */
+    public int checkedOperand() {
         return -1;
     }
 
-    /** What {@link #invalidOperand} expects, for the error message. */
+    /** Whether PyTorch accepts this value of {@link #checkedOperand()}; NaN is rejected where PyTorch's test fails. */
+    public boolean valid(double v) {
+        return true;
+    }
+
+    /** What {@link #valid} expects, for the error message. */
     public String expectation() {
         return "";
     }

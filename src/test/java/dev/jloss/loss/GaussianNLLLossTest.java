@@ -107,6 +107,10 @@ class GaussianNLLLossTest {
                 "non-negative");
         assertMessage(() -> GaussianNLLLoss.builder().build().forward(x, x, b.tensor(new float[] {1, -2}, 2)),
                 "var element 1 is -2.0");
+        // PyTorch checks all of var even when the broadcast output (here [0, 3]) reads none of it
+        Tensor x3 = b.tensor(new float[3], 3);
+        assertMessage(() -> GaussianNLLLoss.builder().reduction(Reduction.SUM).build().forward(x3,
+                b.tensor(new float[0], 0, 3), b.tensor(new float[] {1, -1, 1}, 3)), "var element 1 is -1.0");
     }
 
     @Test

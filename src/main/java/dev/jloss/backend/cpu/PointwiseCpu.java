@@ -19,6 +19,10 @@ import dev.jloss.loss.PointwiseTerm;
  * broadcast operand (fewer elements than the output) is a sum over the broadcast dimensions: the
  * parallel pass stores each element's contribution, then one thread adds them in output order, in
  * double, so the result is deterministic.
+ *
+ * <p>Data checks (BCE's input in [0, 1], GaussianNLL's non-negative var) are made on each element as it
+ * is read, so the lowest failing chunk's first bad element is reported; an empty output reads nothing,
+ * so then the checked operand is scanned on its own, as PyTorch checks it whole.
  */
 public final class PointwiseCpu implements LossKernel<PointwisePlan> {
     private static final long GRAIN = 1 << 15;
@@ -49,6 +53,16 @@ public final class PointwiseCpu implements LossKernel<PointwisePlan> {
             }
         }
         // upstream gradient of a reduced loss: the scalar over the divisor (1/N for mean)
+        int checked = p.term().checkedOperand();
+        if (n == 0 && checked >= 0) {
+            // no output element reads the checked operand, yet PyTorch checks all of it
+            float[] values = op[checked];
+            for (int j = 0; j < values.length; j++) {
+                if (!p.term().valid(values[j])) {
+                    throw invalid(p, checked, j, values[j]);
+                }
+            }
+        }
         double gScalar = none ? 1 : (go == null ? 1 : go[0]) / p.divisor();
         Body body = new Body(p, op, outArr != null, none ? outArr : null, none ? go : null, wantGrad, gScalar,
                 direct, perElement);
@@ -64,6 +78,12 @@ public final class PointwiseCpu implements LossKernel<PointwisePlan> {
         if (!none && outArr != null) {
             outArr[0] = (float) (sum / p.divisor());
         }
+    }
+
+    /** The data check's error: names the operand, the element's flat index and its value. */
+    private static RuntimeException invalid(PointwisePlan p, int operand, long element, double value) {
+        return Checks.fail(p.fn(), "%s element %d is %s, expected %s", p.argNames()[operand], element, (float) value,
+                p.term().expectation());
     }
 
     /** dst[j] = sum of perElement[i] over the output elements i that read operand element j, in order of i. */
@@ -111,6 +131,7 @@ public final class PointwiseCpu implements LossKernel<PointwisePlan> {
         final double[][] perElement;
         final double p0;
         final double p1;
+        final int checked;
         final long[] shape;
         /** Broadcast strides per offset slot, zeros for an absent slot. */
         final long[][] strides = new long[5][];
@@ -134,6 +155,7 @@ public final class PointwiseCpu implements LossKernel<PointwisePlan> {
             this.perElement = perElement;
             this.p0 = p.p0();
             this.p1 = p.p1();
+            this.checked = term.checkedOperand();
             this.shape = p.outShape();
             long[] zeros = new long[shape.length];
             for (int k = 0; k < 3; k++) {
@@ -187,11 +209,11 @@ public final class PointwiseCpu implements LossKernel<PointwisePlan> {
             double cv = c == null ? 0 : c[oc];
             double wv = w == null ? 1 : w[ow];
             double pwv = pw == null ? 1 : pw[opw];
-            int bad = term.invalidOperand(av, bv, cv);
-            if (bad >= 0) {
-                throw Checks.fail(p.fn(), "%s element %d is %s, expected %s", p.argNames()[bad],
-                        bad == 0 ? oa : bad == 1 ? ob : oc, (float) (bad == 0 ? av : bad == 1 ? bv : cv),
-                        term.expectation());
+            if (checked >= 0) {
+                double value = checked == 0 ? av : checked == 1 ? bv : cv;
+                if (!term.valid(value)) {
+                    throw invalid(p, checked, checked == 0 ? oa : checked == 1 ? ob : oc, value);
+                }
             }
             double v = 0;
             if (wantLoss) {
