@@ -272,6 +272,12 @@ public enum PointwiseTerm {
         return true;
     }
 
+    /** The index of the operand whose value PyTorch rejects at this element, or -1 when it is valid. */
+    public int invalidOperand(double a, double b, double c) {
+        int k = checkedOperand();
+        return k < 0 || valid(k == 0 ? a : k == 1 ? b : c) ? -1 : k;
+    }
+
     /** What {@link #valid} expects, for the error message. */
     public String expectation() {
         return "";
