@@ -50,6 +50,7 @@ public final class OpenClBackend extends DeviceBackend {
     private final int wgs;
     private final int computeUnits;
     private final boolean fp64;
+    private final boolean cpuDevice;
     private final Map<String, cl_program> programs = new ConcurrentHashMap<>();
     private final Map<String, cl_kernel> kernels = new ConcurrentHashMap<>();
     private final Object launchLock = new Object();
@@ -67,6 +68,7 @@ public final class OpenClBackend extends DeviceBackend {
             clGetPlatformIDs(n[0], platforms, null);
             Candidate pick = choose(platforms);
             this.device = pick.device;
+            this.cpuDevice = (pick.type & CL_DEVICE_TYPE_CPU) != 0;
             cl_context_properties props = new cl_context_properties();
             props.addProperty(CL_CONTEXT_PLATFORM, pick.platform);
             this.context = clCreateContext(props, 1, new cl_device_id[] {device}, null, null, null);
@@ -171,20 +173,66 @@ public final class OpenClBackend extends DeviceBackend {
 
     // ---- the driver interface -------------------------------------------------------------------
 
+    /**
+     * Freed buffers kept for reuse, by size class. PoCL spends ~300 ms allocating, first-touching and
+     * unmapping an 80 MB buffer, so a training loop that allocates its gradient every call would be
+     * dominated by it. The in-order queue makes reuse safe: a later command on a reused buffer runs
+     * after every earlier command that used it. Bounded by {@code jloss.opencl.poolBytes}
+     * (default 512 MiB); beyond it, freed buffers are released.
+     */
+    private final Map<Long, java.util.ArrayDeque<cl_mem>> pool = new java.util.HashMap<>();
+    private final Map<cl_mem, Long> sizeOf = new java.util.IdentityHashMap<>();
+    private long pooledBytes;
+    private final long poolLimit = Long.getLong("jloss.opencl.poolBytes", 512L << 20);
+
+    /** Sizes are rounded up to 4 KiB below 64 KiB, else to a quarter of a power of two, so buffers are reused. */
+    static long sizeClass(long bytes) {
+        long b = Math.max(bytes, 8);
+        if (b <= 65536) {
+            return (b + 4095) & ~4095L;
+        }
+        long step = Long.highestOneBit(b - 1) >> 2;
+        return (b + step - 1) / step * step;
+    }
+
     @Override
     protected Object allocateBuffer(long bytes) {
         checkOpen();
+        long size = sizeClass(bytes);
+        synchronized (pool) {
+            java.util.ArrayDeque<cl_mem> free = pool.get(size);
+            if (free != null && !free.isEmpty()) {
+                pooledBytes -= size;
+                cl_mem m = free.pop();
+                sizeOf.put(m, size);
+                return m;
+            }
+        }
+        cl_mem m;
         try {
-            return clCreateBuffer(context, CL_MEM_READ_WRITE, Math.max(bytes, 8), null, null);
+            m = clCreateBuffer(context, CL_MEM_READ_WRITE, size, null, null);
         } catch (CLException e) {
             throw new BackendException("opencl: cannot allocate " + bytes + " bytes: " + e.getMessage(), e);
         }
+        synchronized (pool) {
+            sizeOf.put(m, size);
+        }
+        return m;
     }
 
     @Override
     protected void freeBuffer(Object handle) {
+        cl_mem m = (cl_mem) handle;
+        synchronized (pool) {
+            Long size = sizeOf.remove(m);
+            if (size != null && !closed && pooledBytes + size <= poolLimit) {
+                pool.computeIfAbsent(size, k -> new java.util.ArrayDeque<>()).push(m);
+                pooledBytes += size;
+                return;
+            }
+        }
         // NOTE: OpenCL defers the free until the commands using the buffer have finished.
-        clReleaseMemObject((cl_mem) handle);
+        clReleaseMemObject(m);
     }
 
     @Override
@@ -199,9 +247,9 @@ public final class OpenClBackend extends DeviceBackend {
 
     @Override
     protected void fill(Object handle, long bytes, int pattern) {
-        if (bytes > 0) {
-            clEnqueueFillBuffer(queue, (cl_mem) handle, Pointer.to(new int[] {pattern}), Sizeof.cl_int, 0, bytes, 0,
-                    null, null);
+        long n = bytes / 4;
+        if (n > 0) {
+            launch("reduce", "fill_int", "", groupsFor(n), handle, n, pattern);
         }
     }
 
@@ -235,7 +283,8 @@ public final class OpenClBackend extends DeviceBackend {
     /** The kernel {@code name} of {@code kernels-cl/<file>} built with {@code defines}; cached. */
     private cl_kernel clKernel(String file, String defines, String name) {
         checkOpen();
-        String options = "-cl-std=CL1.2 -DWGS=" + wgs + (defines.isEmpty() ? "" : " " + defines);
+        String options = "-cl-std=CL1.2 -DWGS=" + wgs + (cpuDevice ? " -DJL_CHUNKED=1" : "")
+                + (defines.isEmpty() ? "" : " " + defines);
         String key = file + "|" + options + "|" + name;
         return kernels.computeIfAbsent(key, k -> {
             cl_program p = programs.computeIfAbsent(file + "|" + options, pk -> build(file, options));
@@ -331,6 +380,11 @@ public final class OpenClBackend extends DeviceBackend {
         closed = true;
         try {
             clFinish(queue);
+            synchronized (pool) {
+                pool.values().forEach(q -> q.forEach(CL::clReleaseMemObject));
+                pool.clear();
+                pooledBytes = 0;
+            }
             kernels.values().forEach(CL::clReleaseKernel);
             programs.values().forEach(CL::clReleaseProgram);
             clReleaseCommandQueue(queue);
