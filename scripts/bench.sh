@@ -31,7 +31,7 @@ export JLOSS_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(
 # DJL: natives from the pytorch-native-cpu jar on the class path, never a download
 export DJL_OFFLINE=true PYTORCH_VERSION=2.7.1 PYTORCH_FLAVOR=cpu
 
-JAVA=(java -Xmx6g -Djava.awt.headless=true -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP")
+JAVA=(java -Xmx6g -Djava.awt.headless=true -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=error -cp "$CP")
 mkdir -p docs
 echo "== running the suite on $THREADS threads"
 "${JAVA[@]}" dev.jloss.bench.Suite --threads "$THREADS" --out docs "$@"

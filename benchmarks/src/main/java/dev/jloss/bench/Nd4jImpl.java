@@ -25,7 +25,9 @@ import org.nd4j.linalg.lossfunctions.impl.LossSparseMCXENT;
  * <p>ND4J's conventions differ from PyTorch's by constant factors, applied only in the equality
  * check, never in the timed calls: its gradient is per example (DL4J divides by the minibatch in
  * the updater), and its binary cross-entropy score sums over outputs. The timed backward also does
- * not multiply by the upstream gradient (ND4J's API takes none).
+ * not multiply by the upstream gradient (ND4J's API takes none). With the sigmoid activation ND4J's
+ * gradient overwrites its input in place (DL4J's layers pass a scratch array), so the timed gradient
+ * calls restore the input first: one extra copy that ND4J is charged for.
  *
  * <p>Without a match here (and so not benchmarked against ND4J): nll_loss and kl_div (ND4J's
  * LossNegativeLogLikelihood and LossKLD take probabilities, not log-probabilities), poisson_nll_loss
@@ -45,6 +47,8 @@ public final class Nd4jImpl implements Impl {
 
     private final Mapping m;
     private final INDArray pre;
+    /** Non-null when the gradient call overwrites its input (the sigmoid activation does, in place). */
+    private final INDArray pristine;
     private final INDArray labels;
     private final long rows;
     private final long cols;
@@ -72,6 +76,7 @@ public final class Nd4jImpl implements Impl {
             cols = shape[1];
         }
         pre = Nd4j.create(in.floats[0], new long[] {rows, cols}, 'c');
+        pristine = m.act instanceof ActivationSigmoid ? pre.dup() : null;
         if (m.sparseLabels) {
             float[] idx = new float[(int) rows];
             for (int i = 0; i < idx.length; i++) {
@@ -85,11 +90,20 @@ public final class Nd4jImpl implements Impl {
         lossScale = perExampleSum ? 1.0 / cols : 1.0;
         gradScale = perExampleSum ? 1.0 / ((double) rows * cols) : 1.0 / rows;
         note = m.fn.getClass().getSimpleName() + "+" + m.act.getClass().getSimpleName().replace("Activation", "")
-                + (m.sparseLabels ? ", class-index labels" : "");
+                + (m.sparseLabels ? ", class-index labels" : "")
+                + (pristine != null ? "; its gradient overwrites the input, so each timed gradient call first restores it (one extra copy)" : "");
+    }
+
+    /** Restores the input a previous gradient call overwrote (part of the timed call: one extra copy). */
+    private void restore(Op op) {
+        if (pristine != null && op != Op.FORWARD) {
+            pre.assign(pristine);
+        }
     }
 
     @Override
     public Object run(Op op) {
+        restore(op);
         return switch (op) {
             case FORWARD -> m.fn.computeScore(labels, pre, m.act, null, true);
             case BACKWARD -> m.fn.computeGradient(labels, pre, m.act, null);
@@ -99,6 +113,7 @@ public final class Nd4jImpl implements Impl {
 
     @Override
     public Outputs outputs(Op op) {
+        restore(op);
         switch (op) {
             case FORWARD -> {
                 return new Outputs(m.fn.computeScore(labels, pre, m.act, null, true) * lossScale, List.of());

@@ -283,18 +283,31 @@ public final class Report {
 
     private static void skips(StringBuilder sb, List<Suite.Row> rows) {
         List<String> lines = new ArrayList<>();
+        Map<String, List<String>> noPeerLoss = new LinkedHashMap<>();
         for (Suite.Row r : rows) {
-            if (r.kind().equals("loss") && !r.status().equals("ok")) {
-                lines.add("| " + r.caseId() + " | " + r.impl() + " | " + r.op().toLowerCase(Locale.ROOT) + " | "
-                        + r.status() + ": " + r.note().replace("|", "/") + " |");
+            if (!r.kind().equals("loss") || r.status().equals("ok")) {
+                continue;
             }
+            if (r.status().equals("skipped") && r.note().contains(" has no ")) {
+                noPeerLoss.computeIfAbsent(r.impl() + "|" + r.note().replace(r.loss(), "…"), k -> new ArrayList<>())
+                        .add(r.caseId());
+                continue;
+            }
+            lines.add("| " + r.caseId() + " | " + r.impl() + " | " + r.op().toLowerCase(Locale.ROOT) + " | "
+                    + r.status() + ": " + r.note().replace("|", "/") + " |");
         }
+        noPeerLoss.forEach((k, cases) -> {
+            String[] p = k.split("\\|", 2);
+            lines.add("| " + String.join(", ", cases) + " | " + p[0] + " | all | skipped: " + p[1].replace("|", "/") + " |");
+        });
         if (lines.isEmpty()) {
             return;
         }
         sb.append("## Not timed, or timed with a flag\n\nFrom the check before timing: `skipped` and `mismatch` ")
-                .append("were not timed; `inexact` (gradients equal, loss value off by less than ")
-                .append(f("%.0f%%", 100 * Suite.LOSS_FLAG_RTOL)).append(") was timed and carries a † in the tables.\n\n");
+                .append("were not timed; `inexact` (loss value off by less than ")
+                .append(f("%.0f%%", 100 * Suite.LOSS_FLAG_RTOL)).append(", or the gradient off in at most ")
+                .append(f("%.3f%%", 100 * Suite.GRAD_FLAG_FRACTION))
+                .append(" of its elements) was timed and carries a † in the tables.\n\n");
         sb.append("| case | implementation | op | reason |\n|---|---|---|---|\n");
         lines.forEach(l -> sb.append(l).append("\n"));
         sb.append("\n");
