@@ -15,7 +15,9 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * One loss operation of one implementation: the JMH parameters name the case ({@code loss@size}),
  * the implementation and the op. {@link Suite} checks each combination against jloss's CPU result
- * before it asks JMH to time it; run alone, this benchmark times whatever it is given.
+ * before it asks JMH to time it; run alone, this benchmark times whatever it is given. In a
+ * {@link Worker} (JMH in-process) the three ops of one (case, implementation) share the inputs and
+ * the implementation; in a JMH fork each op builds its own.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -30,12 +32,23 @@ public class LossBench {
     @Param("FORWARD")
     public String op;
 
+    private static String sharedKey;
+    private static Impl shared;
+
     private Impl runner;
     private Impl.Op o;
 
     @Setup(Level.Trial)
     public void setup() {
-        runner = Impls.create(impl, new HostInputs(Cases.byId(caseId)));
+        String key = caseId + "|" + impl;
+        synchronized (LossBench.class) {
+            if (!key.equals(sharedKey)) {
+                closeShared();
+                shared = Impls.create(impl, new HostInputs(Cases.byId(caseId)));
+                sharedKey = key;
+            }
+            runner = shared;
+        }
         o = Impl.Op.valueOf(op);
     }
 
@@ -44,8 +57,17 @@ public class LossBench {
         return runner.run(o);
     }
 
+    /** Closes the implementation the ops of this JVM shared (the fork's or the worker's last act). */
     @TearDown(Level.Trial)
     public void tearDown() {
-        runner.close();
+        // kept for the next op of the same (case, implementation); closed by closeShared()
+    }
+
+    static synchronized void closeShared() {
+        if (shared != null) {
+            shared.close();
+            shared = null;
+            sharedKey = null;
+        }
     }
 }

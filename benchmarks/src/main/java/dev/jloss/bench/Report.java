@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.text.DecimalFormat;
+import java.text.DecimalFormatSymbols;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -24,6 +26,7 @@ import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.CategoryAxis;
 import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.ValueMarker;
@@ -77,6 +80,15 @@ public final class Report {
         for (Suite.Row r : rows) {
             if (r.kind().equals("loss") && r.caseId().equals(caseId) && r.impl().equals(impl) && r.op().equals(op)
                     && r.status().equals("ok")) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    private static Suite.Row findCopy(List<Suite.Row> rows, String kind, String when) {
+        for (Suite.Row r : rows) {
+            if (r.kind().equals("copy") && r.impl().equals(kind) && r.op().equals(when) && !Double.isNaN(r.ms())) {
                 return r;
             }
         }
@@ -163,8 +175,8 @@ public final class Report {
         sb.append("## Hardware limit: a copy of 256 MiB arrays, at the start and the end of the run\n\n");
         sb.append("| copy | start GB/s | end GB/s | used as the limit for |\n|---|---:|---:|---|\n");
         for (String kind : List.of("java", "java-1t", "opencl", "cuda")) {
-            Suite.Row s = find(rows, "copy@start", kind, "start");
-            Suite.Row e = find(rows, "copy@end", kind, "end");
+            Suite.Row s = findCopy(rows, kind, "start");
+            Suite.Row e = findCopy(rows, kind, "end");
             if (s == null && e == null) {
                 continue;
             }
@@ -334,8 +346,8 @@ public final class Report {
         sb.append(f("Over the %d timed rows, the coefficient of variation between measurement iterations has median "
                 + "%.1f%% (worst %.0f%%: %s); the 99.9%% confidence half-width has median %.1f%% of the mean. ",
                 cvs.size(), 100 * median(cvs), 100 * worst, worstName, 100 * median(errs)));
-        Suite.Row s = find(rows, "copy@start", "java", "start");
-        Suite.Row e = find(rows, "copy@end", "java", "end");
+        Suite.Row s = findCopy(rows, "java", "start");
+        Suite.Row e = findCopy(rows, "java", "end");
         if (s != null && e != null) {
             sb.append(f("The Java copy bandwidth moved from %.1f GB/s at the start to %.1f GB/s at the end (%+.0f%%). ",
                     s.bytes() / (s.ms() * 1e6), e.bytes() / (e.ms() * 1e6), 100 * (s.ms() / e.ms() - 1)));
@@ -345,8 +357,9 @@ public final class Report {
 
     private static void method(StringBuilder sb) {
         sb.append("## How it was measured\n\n");
-        sb.append("- Each (case, implementation, op) runs in its own JMH fork: warm-up iterations, then measured ones, ")
-                .append("average time per call. A jloss call includes what a user's call includes: argument checks, ")
+        sb.append("- Each (case, implementation) runs in a fresh JVM (JMH in-process there; the three ops of one loss ")
+                .append("share the JVM and the inputs, as in a training loop, while different losses never share JIT ")
+                .append("profiles): warm-up iterations, then measured ones, average time per call. A jloss call includes what a user's call includes: argument checks, ")
                 .append("allocating the zero-filled output and gradient tensors, the kernel, and on OpenCL waiting for ")
                 .append("the queue to drain.\n");
         sb.append("- Before timing, each implementation's forward, backward (upstream gradient 0.75) and fused results ")
@@ -392,9 +405,22 @@ public final class Report {
             JFreeChart c = ChartFactory.createBarChart("jloss " + backend + ": time ratio jloss / peer (below 1 = jloss faster)",
                     null, "ratio (log scale)", ds, PlotOrientation.HORIZONTAL, true, false, false);
             CategoryPlot plot = c.getCategoryPlot();
-            LogAxis axis = new LogAxis("time ratio jloss / peer (log scale)");
-            axis.setBase(10);
-            axis.setSmallestValue(1e-3);
+            LogAxis axis = new LogAxis("time ratio jloss / peer (log scale; 1 = same time)");
+            axis.setBase(2);
+            axis.setTickUnit(new NumberTickUnit(1));
+            axis.setNumberFormatOverride(new DecimalFormat("0.###", DecimalFormatSymbols.getInstance(Locale.ROOT)));
+            double lo = 1;
+            double hi = 1;
+            for (int row = 0; row < ds.getRowCount(); row++) {
+                for (int col = 0; col < ds.getColumnCount(); col++) {
+                    Number v = ds.getValue(row, col);
+                    if (v != null && v.doubleValue() > 0) {
+                        lo = Math.min(lo, v.doubleValue());
+                        hi = Math.max(hi, v.doubleValue());
+                    }
+                }
+            }
+            axis.setRange(lo / 1.5, hi * 1.5);
             plot.setRangeAxis(axis);
             ValueMarker one = new ValueMarker(1.0, Color.BLACK, new BasicStroke(2f));
             plot.addRangeMarker(one);
@@ -406,6 +432,7 @@ public final class Report {
             r.setSeriesPaint(0, new Color(0xEE, 0x4C, 0x2C));
             r.setSeriesPaint(1, new Color(0x1F, 0x77, 0xB4));
             r.setItemMargin(0.05);
+            r.setBase(1.0); // bars grow from "same time": left = jloss faster, right = slower
             CategoryAxis ca = plot.getDomainAxis();
             ca.setTickLabelFont(new Font("DejaVu Sans", Font.PLAIN, 11));
             c.setBackgroundPaint(Color.WHITE);

@@ -10,25 +10,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.openjdk.jmh.results.RunResult;
-import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
-import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
-import org.openjdk.jmh.runner.options.OptionsBuilder;
-import org.openjdk.jmh.runner.options.TimeValue;
-import org.openjdk.jmh.runner.options.VerboseMode;
-import org.openjdk.jmh.util.Statistics;
 
 /**
  * The benchmark suite: for every case (a loss at a size), every implementation (jloss on each
  * backend, PyTorch through DJL, ND4J) is first built and its forward, backward and fused results
- * compared with jloss's CPU results; only what matches is then timed with JMH, one fork per
- * (case, implementation, op). The memory-copy limits are timed at the start and again at the end
+ * compared with jloss's CPU results; only what matches is then timed with JMH, in a fresh JVM per
+ * (case, implementation) ({@link Worker}), {@code --forks} times. The memory-copy limits are timed at the start and again at the end
  * (their drift shows how steady the machine was). Results go to a TSV and a properties file, from
  * which {@link Report} writes the page and the chart.
  *
@@ -44,7 +36,7 @@ public final class Suite {
     /** A loss value this close (relative) is timed but flagged; further off, it is not timed. */
     static final double LOSS_FLAG_RTOL = 0.05;
     /** Gradients differing in at most this fraction of elements (a peer's clipping at extremes) are timed but flagged. */
-    static final double GRAD_FLAG_FRACTION = 1e-5;
+    static final double GRAD_FLAG_FRACTION = 1e-4;
 
     private Suite() {
     }
@@ -96,7 +88,7 @@ public final class Suite {
         }
 
         List<String> forkJvmArgs() {
-            List<String> a = new ArrayList<>(List.of("-Xmx" + xmx, "-Xms" + xmx, "-Djava.awt.headless=true",
+            List<String> a = new ArrayList<>(List.of("-Xmx" + xmx, "-Djava.awt.headless=true",
                     "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=" + threads,
                     "-Dai.djl.pytorch.num_interop_threads=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                     "-Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=error"));
@@ -169,7 +161,7 @@ public final class Suite {
         Report.main(new String[] {cfg.out.toString()});
     }
 
-    private static List<Row> copies(Config cfg, String when) throws RunnerException {
+    private static List<Row> copies(Config cfg, String when) throws IOException {
         List<Row> rows = new ArrayList<>();
         List<String> kinds = new ArrayList<>(List.of("java", "java-1t"));
         for (String impl : cfg.impls) {
@@ -184,11 +176,7 @@ public final class Suite {
         }
         int floats = 1 << 26;
         for (String kind : kinds) {
-            ChainedOptionsBuilder o = base(cfg).include(CopyBench.class.getName() + ".copy$")
-                    .param("kind", kind).param("floats", Integer.toString(floats));
-            Collection<RunResult> rr = new Runner(o.build()).run();
-            for (RunResult r : rr) {
-                Stat s = stat(r);
+            for (Stat s : runWorker(cfg, "copy", kind, Integer.toString(floats), List.of(when)).values()) {
                 Row row = new Row("copy", "copy@" + when, "copy", "limit", Cases.fmt(floats) + " floats", kind, when,
                         s.ms, s.err, s.cv, CopyBench.bytes(floats), floats, "ok", "");
                 rows.add(row);
@@ -199,25 +187,69 @@ public final class Suite {
         return rows;
     }
 
-    private static ChainedOptionsBuilder base(Config cfg) {
-        return new OptionsBuilder().forks(cfg.forks).warmupIterations(cfg.warmup)
-                .warmupTime(TimeValue.milliseconds(cfg.timeMs)).measurementIterations(cfg.iterations)
-                .measurementTime(TimeValue.milliseconds(cfg.timeMs)).jvmArgsAppend(cfg.forkJvmArgs().toArray(String[]::new))
-                .shouldFailOnError(true).verbosity(VerboseMode.SILENT);
-    }
-
     record Stat(double ms, double err, double cv) {
     }
 
-    private static Stat stat(RunResult r) {
-        Statistics s = r.getPrimaryResult().getStatistics();
-        double mean = s.getMean();
-        double err = s.getN() > 2 ? s.getMeanErrorAt(0.999) : Double.NaN;
-        double cv = s.getN() > 1 ? s.getStandardDeviation() / mean : Double.NaN;
-        return new Stat(mean, err, cv);
+    /**
+     * Times {@code ops} in a fresh {@link Worker} JVM (JMH in-process there), {@code forks} times;
+     * with several forks the mean is over all their iterations and the error the spread between forks
+     * as well.
+     */
+    private static Map<String, Stat> runWorker(Config cfg, String what, String a, String b, List<String> ops)
+            throws IOException {
+        Map<String, List<double[]>> perOp = new LinkedHashMap<>();
+        for (int f = 0; f < cfg.forks; f++) {
+            Path out = Files.createTempFile(cfg.work, "worker", ".tsv");
+            List<String> cmd = Worker.command(cfg, out.toString(), what, a, b, String.join(",", ops),
+                    Integer.toString(cfg.warmup), Integer.toString(cfg.iterations), Integer.toString(cfg.timeMs));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            int rc;
+            try {
+                rc = p.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+            if (rc != 0) {
+                Files.deleteIfExists(out);
+                String tail = log.strip();
+                int at = tail.indexOf("\n\tat ");
+                throw new IllegalStateException("worker exited with " + rc + ": "
+                        + (at > 0 ? tail.substring(0, at) : tail).lines().reduce((x, y) -> y).orElse("")
+                        + " | " + firstError(log));
+            }
+            for (String[] l : Worker.read(out)) {
+                perOp.computeIfAbsent(l[0], k -> new ArrayList<>())
+                        .add(new double[] {Double.parseDouble(l[1]), Double.parseDouble(l[2]), Double.parseDouble(l[3])});
+            }
+            Files.deleteIfExists(out);
+        }
+        Map<String, Stat> r = new LinkedHashMap<>();
+        perOp.forEach((op, runs) -> {
+            double mean = runs.stream().mapToDouble(x -> x[0]).average().orElse(Double.NaN);
+            double err = runs.stream().mapToDouble(x -> x[1]).max().orElse(Double.NaN);
+            double cv = runs.stream().mapToDouble(x -> x[2]).max().orElse(Double.NaN);
+            if (runs.size() > 1) {
+                double spread = runs.stream().mapToDouble(x -> Math.abs(x[0] - mean)).max().orElse(0);
+                err = Math.max(err, spread);
+                cv = Math.max(cv, spread / mean);
+            }
+            r.put(op, new Stat(mean, err, cv));
+        });
+        return r;
     }
 
-    private static List<Row> runCase(Config cfg, Cases.Case c) throws RunnerException {
+    private static String firstError(String log) {
+        for (String l : log.split("\n")) {
+            if (l.contains("Exception") || l.contains("Error")) {
+                return l.strip();
+            }
+        }
+        return "";
+    }
+
+    private static List<Row> runCase(Config cfg, Cases.Case c) {
         List<Row> rows = new ArrayList<>();
         System.out.println("== " + c.id() + " (" + c.shapeText() + ")");
         HostInputs in = new HostInputs(c);
@@ -268,19 +300,17 @@ public final class Suite {
                 System.out.println("   " + impl + ": " + (ops.isEmpty() ? "nothing to time" : "equal in " + ops));
                 continue;
             }
-            ChainedOptionsBuilder o = base(cfg).include(LossBench.class.getName() + ".run$").param("caseId", c.id())
-                    .param("impl", impl).param("op", ops.toArray(String[]::new));
-            Collection<RunResult> rr;
+            Map<String, Stat> timed;
             try {
-                rr = new Runner(o.build()).run();
-            } catch (RunnerException e) {
+                timed = runWorker(cfg, "loss", c.id(), impl, ops);
+            } catch (IOException | RuntimeException e) {
                 System.out.println("   " + impl + ": JMH failed: " + reason(e));
                 rows.add(skip(c, impl, "JMH run failed: " + reason(e)));
                 continue;
             }
-            for (RunResult r : rr) {
-                String op = r.getParams().getParam("op");
-                Stat s = stat(r);
+            for (Map.Entry<String, Stat> t : timed.entrySet()) {
+                String op = t.getKey();
+                Stat s = t.getValue();
                 long bytes = c.minimumBytes(op, diff);
                 System.out.printf(Locale.ROOT, "   %-13s %-8s %9.3f ms ±%5.1f%%  %7.2f GB/s%n", impl, op, s.ms,
                         100 * s.err / s.ms, bytes / (s.ms * 1e6));
