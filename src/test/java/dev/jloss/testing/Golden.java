@@ -105,7 +105,7 @@ public final class Golden {
         List<Case> cases;
     }
 
-    private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().setLenient().create();
+    private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().setStrictness(com.google.gson.Strictness.LENIENT).create();
 
     private Golden() {
     }

@@ -1,0 +1,297 @@
+package dev.jloss.backend.device;
+
+import dev.jloss.Backend;
+import dev.jloss.BackendException;
+import dev.jloss.DType;
+import dev.jloss.LossArgumentException;
+import dev.jloss.Tensor;
+import dev.jloss.backend.KernelFamily;
+import dev.jloss.backend.LossKernel;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntFunction;
+
+/**
+ * What the GPU backends share: the small interface each driver implements (allocate, free, copy in,
+ * copy out, fill, launch a kernel by name with a 1-D grid) and everything built on it — tensors,
+ * error flags, and one launcher per loss family written once for both OpenCL and CUDA
+ * ({@code dev.jloss.backend.device.<Family>Device}, found by the family's name, with the same
+ * kernel names and argument order in {@code kernels-cl/} and {@code kernels-cu/}).
+ *
+ * <p>Kernel arguments are passed as: a device handle (from {@link #handle(Tensor)} or
+ * {@link #allocate}), {@code null} for an absent buffer, {@link Long} (jl_long), {@link Integer}
+ * (int) or {@link Float} (float).
+ */
+public abstract class DeviceBackend implements Backend {
+    private final Map<String, LossKernel<?>> families = new ConcurrentHashMap<>();
+
+    // ---- the driver interface -------------------------------------------------------------------
+
+    /** A new device buffer of at least {@code bytes} (never zero-sized). */
+    protected abstract Object allocateBuffer(long bytes);
+
+    /** Frees a buffer once the commands already queued on it are done. */
+    protected abstract void freeBuffer(Object handle);
+
+    /** Copies {@code bytes} from a direct buffer to the device (blocking). */
+    protected abstract void write(Object handle, long offset, ByteBuffer src, long bytes);
+
+    /** Copies {@code bytes} to a direct buffer after all queued work (blocking). */
+    protected abstract void read(Object handle, long offset, ByteBuffer dst, long bytes);
+
+    /** Fills {@code bytes} (a multiple of 4) with a 32-bit pattern, in queue order. */
+    protected abstract void fill(Object handle, long bytes, int pattern);
+
+    /**
+     * Enqueues kernel {@code kernel} of kernel file {@code file} ({@code pointwise} for
+     * {@code kernels-cl/pointwise.cl} / {@code kernels-cu/pointwise.cu}) over {@code groups}
+     * work-groups of {@link #wgs()} work-items. {@code defines} specialise an OpenCL build
+     * ({@code -DTERM=3}); a CUDA build ignores them, so they may only duplicate a kernel argument.
+     */
+    public abstract void launch(String file, String kernel, String defines, long groups, Object... args);
+
+    /** Work-group (block) size of every launch; {@code WGS} in the kernels. */
+    public abstract int wgs();
+
+    /** Compute units (multiprocessors) of the device. */
+    public abstract int computeUnits();
+
+    /** Whether the kernels accumulate in double. */
+    public abstract boolean fp64();
+
+    /** Waits for all queued work. */
+    public abstract void synchronize();
+
+    // ---- built on it ----------------------------------------------------------------------------
+
+    private final java.util.concurrent.atomic.AtomicLong liveBuffers = new java.util.concurrent.atomic.AtomicLong();
+
+    /** A new device buffer of at least {@code bytes}; counted until freed. */
+    public final Object allocate(long bytes) {
+        Object h = allocateBuffer(bytes);
+        liveBuffers.incrementAndGet();
+        return h;
+    }
+
+    final void free(Object handle) {
+        freeBuffer(handle);
+        liveBuffers.decrementAndGet();
+    }
+
+    /** Device buffers allocated and not yet freed (tensors, temporaries, error flags): a leak check. */
+    public long liveBuffers() {
+        return liveBuffers.get();
+    }
+
+    /** Work-groups for a grid-stride loop over {@code n} items: enough to fill the device, no more than needed. */
+    public long groupsFor(long n) {
+        long needed = (n + wgs() - 1) / wgs();
+        return Math.max(1, Math.min(needed, computeUnits() * 8L));
+    }
+
+    /** Bytes of the type kernels accumulate sums in. */
+    public int accBytes() {
+        return fp64() ? 8 : 4;
+    }
+
+    static ByteBuffer direct(long bytes) {
+        if (bytes > Integer.MAX_VALUE - 8) {
+            throw new LossArgumentException("tensor: " + bytes + " bytes do not fit one host transfer buffer");
+        }
+        return ByteBuffer.allocateDirect((int) Math.max(bytes, 8)).order(ByteOrder.nativeOrder());
+    }
+
+    private Tensor upload(DType dtype, long[] shape, ByteBuffer data) {
+        long bytes = Tensor.numel(shape) * dtype.bytes();
+        Object h = allocate(bytes);
+        if (bytes > 0) {
+            write(h, 0, data, bytes);
+        }
+        return new Tensor(this, dtype, shape, new DeviceStorage(this, h, bytes, true));
+    }
+
+    private static void checkCount(long[] shape, int length) {
+        long n = Tensor.numel(shape);
+        if (n != length) {
+            throw new LossArgumentException("tensor: shape " + Arrays.toString(shape) + " needs " + n
+                    + " elements, data has " + length);
+        }
+    }
+
+    @Override
+    public Tensor tensor(float[] data, long... shape) {
+        checkCount(shape, data.length);
+        ByteBuffer b = direct(data.length * 4L);
+        b.asFloatBuffer().put(data);
+        return upload(DType.FLOAT32, shape, b);
+    }
+
+    @Override
+    public Tensor tensor(long[] data, long... shape) {
+        checkCount(shape, data.length);
+        ByteBuffer b = direct(data.length * 8L);
+        b.asLongBuffer().put(data);
+        return upload(DType.INT64, shape, b);
+    }
+
+    @Override
+    public Tensor tensor(int[] data, long... shape) {
+        checkCount(shape, data.length);
+        ByteBuffer b = direct(data.length * 4L);
+        b.asIntBuffer().put(data);
+        return upload(DType.INT32, shape, b);
+    }
+
+    /** Wraps a device buffer the caller holds (cl_mem or CUdeviceptr), without a copy; closing the tensor leaves it alone. */
+    public Tensor wrap(Object handle, DType dtype, long... shape) {
+        return new Tensor(this, dtype, shape, new DeviceStorage(this, handle, Tensor.numel(shape) * dtype.bytes(), false));
+    }
+
+    @Override
+    public Tensor zeros(DType dtype, long... shape) {
+        long bytes = Tensor.numel(shape) * dtype.bytes();
+        Object h = allocate(bytes);
+        fill(h, (bytes + 3) / 4 * 4, 0);
+        return new Tensor(this, dtype, shape, new DeviceStorage(this, h, bytes, true));
+    }
+
+    private DeviceStorage own(Tensor t) {
+        if (t.backend() != this) {
+            throw new LossArgumentException("tensor lives on backend " + t.backend().name() + ", not this " + name()
+                    + " backend");
+        }
+        DeviceStorage s = (DeviceStorage) t.storage();
+        if (s.isClosed()) {
+            throw new LossArgumentException("tensor: " + t + " was closed");
+        }
+        DeviceError e = s.pendingError;
+        if (e != null) {
+            e.check();
+        }
+        return s;
+    }
+
+    private ByteBuffer readAll(Tensor t) {
+        DeviceStorage s = own(t);
+        long bytes = t.numel() * t.dtype().bytes();
+        ByteBuffer b = direct(bytes);
+        if (bytes > 0) {
+            read(s.handle, 0, b, bytes);
+        }
+        return b;
+    }
+
+    @Override
+    public float[] readFloats(Tensor t) {
+        float[] f = new float[(int) t.numel()];
+        readAll(t).asFloatBuffer().get(f);
+        return f;
+    }
+
+    @Override
+    public long[] readLongs(Tensor t) {
+        ByteBuffer b = readAll(t);
+        long[] l = new long[(int) t.numel()];
+        if (t.dtype() == DType.INT64) {
+            b.asLongBuffer().get(l);
+        } else {
+            for (int i = 0; i < l.length; i++) {
+                l[i] = b.getInt(i * 4);
+            }
+        }
+        return l;
+    }
+
+    /** One element of a device tensor as double (error messages only; waits for the device). */
+    public double readElement(Tensor t, long index) {
+        int size = t.dtype().bytes();
+        ByteBuffer b = direct(size);
+        read(((DeviceStorage) t.storage()).handle, index * size, b, size);
+        return switch (t.dtype()) {
+            case FLOAT32 -> b.getFloat(0);
+            case INT64 -> b.getLong(0);
+            case INT32 -> b.getInt(0);
+        };
+    }
+
+    int readInt(Object handle) {
+        ByteBuffer b = direct(4);
+        read(handle, 0, b, 4);
+        return b.getInt(0);
+    }
+
+    /** The device handle of a tensor, or null for a null tensor. */
+    public static Object handle(Tensor t) {
+        return t == null ? null : ((DeviceStorage) t.storage()).handle;
+    }
+
+    /** Frees a temporary buffer (after the queued work using it); null is ignored. */
+    public void release(Object handle) {
+        if (handle != null) {
+            free(handle);
+        }
+    }
+
+    /** Uploads a small host array (an option tensor, launch metadata). */
+    public Object constant(float[] data) {
+        ByteBuffer b = direct(data.length * 4L);
+        b.asFloatBuffer().put(data);
+        Object h = allocate(data.length * 4L);
+        write(h, 0, b, data.length * 4L);
+        return h;
+    }
+
+    public Object constant(long[] data) {
+        ByteBuffer b = direct(data.length * 8L);
+        b.asLongBuffer().put(data);
+        Object h = allocate(data.length * 8L);
+        write(h, 0, b, data.length * 8L);
+        return h;
+    }
+
+    /**
+     * A fresh error flag (INT_MAX) for one call. The call holds one reference: it either hands the
+     * flag to its results with {@link #attach} or, on failure, calls {@link DeviceError#release()}.
+     */
+    public DeviceError newError(IntFunction<RuntimeException> describe) {
+        Object flag = allocate(4);
+        fill(flag, 4, DeviceError.CLEAR);
+        return new DeviceError(this, flag, describe);
+    }
+
+    /** Attaches a call's error flag to its result tensors (each releases it when closed) and drops the call's reference. */
+    public static void attach(DeviceError e, Tensor... results) {
+        for (Tensor t : results) {
+            if (t != null) {
+                e.retain();
+                ((DeviceStorage) t.storage()).pendingError = e;
+            }
+        }
+        e.release();
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <P> LossKernel<P> kernel(KernelFamily<P> family) {
+        return (LossKernel<P>) families.computeIfAbsent(family.name(), this::loadFamily);
+    }
+
+    private LossKernel<?> loadFamily(String family) {
+        StringBuilder cn = new StringBuilder(DeviceBackend.class.getPackageName()).append('.');
+        for (String part : family.split("_")) {
+            if (!part.isEmpty()) {
+                cn.append(Character.toUpperCase(part.charAt(0))).append(part.substring(1));
+            }
+        }
+        cn.append("Device");
+        try {
+            return (LossKernel<?>) Class.forName(cn.toString()).getDeclaredConstructor(DeviceBackend.class)
+                    .newInstance(this);
+        } catch (ReflectiveOperationException e) {
+            throw new BackendException(name() + " backend has no kernels for loss family " + family + " (" + cn + ")", e);
+        }
+    }
+}

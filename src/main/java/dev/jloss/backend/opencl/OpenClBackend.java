@@ -1,0 +1,342 @@
+package dev.jloss.backend.opencl;
+
+import static org.jocl.CL.*;
+
+import dev.jloss.BackendException;
+import dev.jloss.backend.device.DeviceBackend;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jocl.CL;
+import org.jocl.CLException;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_command_queue;
+import org.jocl.cl_context;
+import org.jocl.cl_context_properties;
+import org.jocl.cl_device_id;
+import org.jocl.cl_kernel;
+import org.jocl.cl_mem;
+import org.jocl.cl_platform_id;
+import org.jocl.cl_program;
+
+/**
+ * The OpenCL backend (JOCL). One context and one in-order queue on the chosen device; programs
+ * built from {@code kernels-cl/} once per (file, defines) and cached; tensors are device buffers
+ * that stay on the device between calls. Device choice: GPUs, then accelerators, then CPUs, unless
+ * {@code jloss.opencl.device} / {@code JLOSS_OPENCL_DEVICE} names one (a substring of the device
+ * name, {@code gpu}, {@code cpu}, or a platform:device index such as {@code 0:1}).
+ *
+ * <p>This class is only the driver: the loss families' launchers are shared with CUDA
+ * ({@link DeviceBackend}). Launches are serialised by a lock (kernel arguments live in the kernel
+ * object), so several threads may use one backend.
+ */
+public final class OpenClBackend extends DeviceBackend {
+    /** Work-group size for the reduction kernels: a power of two every device here supports. */
+    static final int DEFAULT_WGS = 256;
+
+    private final cl_context context;
+    private final cl_command_queue queue;
+    private final cl_device_id device;
+    private final String description;
+    private final int wgs;
+    private final int computeUnits;
+    private final boolean fp64;
+    private final Map<String, cl_program> programs = new ConcurrentHashMap<>();
+    private final Map<String, cl_kernel> kernels = new ConcurrentHashMap<>();
+    private final Object launchLock = new Object();
+    private volatile boolean closed;
+
+    public OpenClBackend() {
+        try {
+            setExceptionsEnabled(true);
+            int[] n = new int[1];
+            clGetPlatformIDs(0, null, n);
+            if (n[0] == 0) {
+                throw new BackendException("no OpenCL platform found (is an ICD such as pocl-opencl-icd installed?)");
+            }
+            cl_platform_id[] platforms = new cl_platform_id[n[0]];
+            clGetPlatformIDs(n[0], platforms, null);
+            Candidate pick = choose(platforms);
+            this.device = pick.device;
+            cl_context_properties props = new cl_context_properties();
+            props.addProperty(CL_CONTEXT_PLATFORM, pick.platform);
+            this.context = clCreateContext(props, 1, new cl_device_id[] {device}, null, null, null);
+            this.queue = clCreateCommandQueue(context, device, 0, null);
+            long[] maxWg = new long[1];
+            clGetDeviceInfo(device, CL_DEVICE_MAX_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(maxWg), null);
+            this.wgs = (int) Math.min(DEFAULT_WGS, Long.highestOneBit(maxWg[0]));
+            int[] cu = new int[1];
+            clGetDeviceInfo(device, CL_DEVICE_MAX_COMPUTE_UNITS, Sizeof.cl_uint, Pointer.to(cu), null);
+            this.computeUnits = Math.max(1, cu[0]);
+            this.fp64 = deviceString(device, CL_DEVICE_EXTENSIONS).contains("cl_khr_fp64");
+            this.description = pick.name + " (" + deviceString(device, CL_DEVICE_VERSION).trim() + ", "
+                    + platformString(pick.platform, CL_PLATFORM_NAME) + ", " + computeUnits + " compute units"
+                    + (fp64 ? ", fp64" : ", no fp64: sums in float") + ")";
+        } catch (CLException e) {
+            throw new BackendException("OpenCL unavailable: " + e.getMessage(), e);
+        } catch (UnsatisfiedLinkError e) {
+            throw new BackendException("OpenCL unavailable: cannot load the OpenCL library (libOpenCL.so; on Debian "
+                    + "install ocl-icd-opencl-dev and an ICD such as pocl-opencl-icd): " + e.getMessage(), e);
+        }
+    }
+
+    private record Candidate(cl_platform_id platform, cl_device_id device, String name, long type, String index) {
+    }
+
+    private static Candidate choose(cl_platform_id[] platforms) {
+        List<Candidate> all = new ArrayList<>();
+        for (int p = 0; p < platforms.length; p++) {
+            int[] n = new int[1];
+            try {
+                clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 0, null, n);
+            } catch (CLException e) {
+                continue; // CL_DEVICE_NOT_FOUND on this platform
+            }
+            cl_device_id[] ds = new cl_device_id[n[0]];
+            clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, n[0], ds, null);
+            for (int d = 0; d < ds.length; d++) {
+                long[] type = new long[1];
+                clGetDeviceInfo(ds[d], CL_DEVICE_TYPE, Sizeof.cl_long, Pointer.to(type), null);
+                all.add(new Candidate(platforms[p], ds[d], deviceString(ds[d], CL_DEVICE_NAME).trim(), type[0],
+                        p + ":" + d));
+            }
+        }
+        if (all.isEmpty()) {
+            throw new BackendException("no OpenCL device found on " + platforms.length + " platform(s)");
+        }
+        String want = System.getProperty("jloss.opencl.device");
+        if (want == null || want.isBlank()) {
+            want = System.getenv("JLOSS_OPENCL_DEVICE");
+        }
+        if (want != null && !want.isBlank()) {
+            String w = want.trim().toLowerCase(Locale.ROOT);
+            for (Candidate c : all) {
+                if (c.index.equals(w) || c.name.toLowerCase(Locale.ROOT).contains(w)
+                        || (w.equals("gpu") && (c.type & CL_DEVICE_TYPE_GPU) != 0)
+                        || (w.equals("cpu") && (c.type & CL_DEVICE_TYPE_CPU) != 0)) {
+                    return c;
+                }
+            }
+            throw new BackendException("OpenCL device '" + want + "' (jloss.opencl.device/JLOSS_OPENCL_DEVICE) not found; "
+                    + "devices: " + all.stream().map(c -> c.index + " " + c.name).toList());
+        }
+        all.sort((x, y) -> Integer.compare(rank(x.type), rank(y.type)));
+        return all.get(0);
+    }
+
+    private static int rank(long type) {
+        if ((type & CL_DEVICE_TYPE_GPU) != 0) {
+            return 0;
+        }
+        if ((type & CL_DEVICE_TYPE_ACCELERATOR) != 0) {
+            return 1;
+        }
+        return (type & CL_DEVICE_TYPE_CPU) != 0 ? 2 : 3;
+    }
+
+    private static String deviceString(cl_device_id d, int param) {
+        long[] size = new long[1];
+        clGetDeviceInfo(d, param, 0, null, size);
+        byte[] buf = new byte[(int) size[0]];
+        clGetDeviceInfo(d, param, buf.length, Pointer.to(buf), null);
+        return new String(buf, 0, Math.max(0, buf.length - 1), StandardCharsets.UTF_8);
+    }
+
+    private static String platformString(cl_platform_id p, int param) {
+        long[] size = new long[1];
+        clGetPlatformInfo(p, param, 0, null, size);
+        byte[] buf = new byte[(int) size[0]];
+        clGetPlatformInfo(p, param, buf.length, Pointer.to(buf), null);
+        return new String(buf, 0, Math.max(0, buf.length - 1), StandardCharsets.UTF_8).trim();
+    }
+
+    @Override
+    public String name() {
+        return "opencl";
+    }
+
+    @Override
+    public String description() {
+        return description;
+    }
+
+    // ---- the driver interface -------------------------------------------------------------------
+
+    @Override
+    protected Object allocateBuffer(long bytes) {
+        checkOpen();
+        try {
+            return clCreateBuffer(context, CL_MEM_READ_WRITE, Math.max(bytes, 8), null, null);
+        } catch (CLException e) {
+            throw new BackendException("opencl: cannot allocate " + bytes + " bytes: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    protected void freeBuffer(Object handle) {
+        // NOTE: OpenCL defers the free until the commands using the buffer have finished.
+        clReleaseMemObject((cl_mem) handle);
+    }
+
+    @Override
+    protected void write(Object handle, long offset, ByteBuffer src, long bytes) {
+        clEnqueueWriteBuffer(queue, (cl_mem) handle, CL_TRUE, offset, bytes, Pointer.to(src), 0, null, null);
+    }
+
+    @Override
+    protected void read(Object handle, long offset, ByteBuffer dst, long bytes) {
+        clEnqueueReadBuffer(queue, (cl_mem) handle, CL_TRUE, offset, bytes, Pointer.to(dst), 0, null, null);
+    }
+
+    @Override
+    protected void fill(Object handle, long bytes, int pattern) {
+        if (bytes > 0) {
+            clEnqueueFillBuffer(queue, (cl_mem) handle, Pointer.to(new int[] {pattern}), Sizeof.cl_int, 0, bytes, 0,
+                    null, null);
+        }
+    }
+
+    @Override
+    public int wgs() {
+        return wgs;
+    }
+
+    @Override
+    public int computeUnits() {
+        return computeUnits;
+    }
+
+    @Override
+    public boolean fp64() {
+        return fp64;
+    }
+
+    @Override
+    public void synchronize() {
+        clFinish(queue);
+    }
+
+    // ---- programs and launches ------------------------------------------------------------------
+
+    /** The kernel {@code name} of {@code kernels-cl/<file>} built with {@code defines}; cached. */
+    private cl_kernel clKernel(String file, String defines, String name) {
+        checkOpen();
+        String options = "-cl-std=CL1.2 -DWGS=" + wgs + (defines.isEmpty() ? "" : " " + defines);
+        String key = file + "|" + options + "|" + name;
+        return kernels.computeIfAbsent(key, k -> {
+            cl_program p = programs.computeIfAbsent(file + "|" + options, pk -> build(file, options));
+            try {
+                return clCreateKernel(p, name, null);
+            } catch (CLException e) {
+                throw new BackendException("opencl: no kernel " + name + " in " + file + ": " + e.getMessage(), e);
+            }
+        });
+    }
+
+    private cl_program build(String file, String options) {
+        String src = source(file, new ArrayList<>());
+        cl_program p = clCreateProgramWithSource(context, 1, new String[] {src}, null, null);
+        try {
+            clBuildProgram(p, 1, new cl_device_id[] {device}, options, null, null);
+        } catch (CLException e) {
+            long[] size = new long[1];
+            clGetProgramBuildInfo(p, device, CL_PROGRAM_BUILD_LOG, 0, null, size);
+            byte[] log = new byte[(int) size[0]];
+            clGetProgramBuildInfo(p, device, CL_PROGRAM_BUILD_LOG, log.length, Pointer.to(log), null);
+            clReleaseProgram(p);
+            throw new BackendException("opencl: building kernels-cl/" + file + " with '" + options + "' failed ("
+                    + e.getMessage() + "):\n" + new String(log, StandardCharsets.UTF_8).trim(), e);
+        }
+        return p;
+    }
+
+    private static final Pattern INCLUDE = Pattern.compile("(?m)^\\s*#include\\s+\"([^\"]+)\"\\s*$");
+
+    /** The source of a kernel file with its {@code #include "x.h"} lines expanded once each. */
+    static String source(String file, List<String> seen) {
+        if (seen.contains(file)) {
+            return "";
+        }
+        seen.add(file);
+        String text;
+        try (InputStream in = OpenClBackend.class.getResourceAsStream("/kernels-cl/" + file)) {
+            if (in == null) {
+                throw new BackendException("opencl: kernel source kernels-cl/" + file + " is not in the jar");
+            }
+            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new BackendException("opencl: cannot read kernels-cl/" + file, e);
+        }
+        Matcher m = INCLUDE.matcher(text);
+        StringBuilder sb = new StringBuilder();
+        while (m.find()) {
+            m.appendReplacement(sb, Matcher.quoteReplacement(source(m.group(1), seen)));
+        }
+        m.appendTail(sb);
+        return sb.toString();
+    }
+
+    @Override
+    public void launch(String file, String kernel, String defines, long groups, Object... args) {
+        if (groups <= 0) {
+            return;
+        }
+        cl_kernel k = clKernel(file + ".cl", defines, kernel);
+        synchronized (launchLock) {
+            for (int i = 0; i < args.length; i++) {
+                Object a = args[i];
+                if (a == null) {
+                    clSetKernelArg(k, i, Sizeof.cl_mem, null);
+                } else if (a instanceof cl_mem m) {
+                    clSetKernelArg(k, i, Sizeof.cl_mem, Pointer.to(m));
+                } else if (a instanceof Long l) {
+                    clSetKernelArg(k, i, Sizeof.cl_long, Pointer.to(new long[] {l}));
+                } else if (a instanceof Integer n) {
+                    clSetKernelArg(k, i, Sizeof.cl_int, Pointer.to(new int[] {n}));
+                } else if (a instanceof Float f) {
+                    clSetKernelArg(k, i, Sizeof.cl_float, Pointer.to(new float[] {f}));
+                } else {
+                    throw new IllegalStateException("internal error: kernel argument " + i + " of type " + a.getClass());
+                }
+            }
+            clEnqueueNDRangeKernel(queue, k, 1, null, new long[] {groups * wgs}, new long[] {wgs}, 0, null, null);
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new BackendException("opencl backend is closed");
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            clFinish(queue);
+            kernels.values().forEach(CL::clReleaseKernel);
+            programs.values().forEach(CL::clReleaseProgram);
+            clReleaseCommandQueue(queue);
+            clReleaseContext(context);
+        } catch (CLException e) {
+            throw new BackendException("opencl: error while closing: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "OpenClBackend[" + description + "]";
+    }
+}
