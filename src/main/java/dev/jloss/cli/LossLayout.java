@@ -156,7 +156,9 @@ final class LossLayout {
                     out = Checks.broadcast(fn, outName, out, names.get(i), aligned[i]);
                     outName = outName + " and " + names.get(i);
                 }
-                if (out.length < batchedRank) {
+                // A loss that sums the input's last dimension (MultiLabelSoftMarginLoss) is batched only
+                // when the input itself has the batch dimension.
+                if (out.length < batchedRank || (batchedRank > 1 && first.length < batchedRank)) {
                     return single(names, fn, first, optionShape);
                 }
                 long n = out[0];
@@ -189,7 +191,8 @@ final class LossLayout {
                     long[] s = shapes.get(i);
                     if (s.length > 0 && s[0] == n) {
                         args.put(names.get(i), Slice.along(0));
-                    } else if (broadcastsBatch && (s.length == 0 || s[0] == 1)) {
+                    } else if ((broadcastsBatch && (s.length == 0 || s[0] == 1)) || n <= 1) {
+                        // a broadcast operand; or a batch of one, where the loss judges the shapes itself
                         args.put(names.get(i), Slice.WHOLE);
                     } else {
                         throw mismatch(fn, names.get(0), first, names.get(i), s, "dimension 0 (the batch)");
@@ -210,6 +213,8 @@ final class LossLayout {
                         args.put(name, Slice.RAGGED);
                     } else if (s.length >= 1 && s[0] == n) {
                         args.put(name, Slice.along(0));
+                    } else if (n <= 1) {
+                        args.put(name, Slice.WHOLE);
                     } else {
                         throw mismatch(fn, names.get(0), first, name, s, "the batch (dimension 1 of " + names.get(0)
                                 + ", dimension 0 of " + name + ")");

@@ -592,15 +592,15 @@ final class StreamingEval {
             lengths.readLongs(i, buf, 0, k);
             for (int j = 0; j < k; j++) {
                 if (buf[j] < 0) {
-                    throw new CliException(fn + ": target_lengths[" + (i + j) + "] is " + buf[j] + ", expected >= 0");
+                    throw new CliException(fn + ": target_lengths[" + (i + j) + "] is " + buf[j] + ", expected at least 0");
                 }
                 total += buf[j];
             }
         }
         long have = numel(q.tensors.get("targets").shape());
         if (total != have) {
-            throw new CliException(fn + ": targets has " + have + " elements, expected " + total
-                    + " (the sum of target_lengths)");
+            throw new CliException(fn + ": target_lengths sum to " + total + ", expected " + have
+                    + " (the length of the concatenated targets)");
         }
     }
 
@@ -651,7 +651,8 @@ final class StreamingEval {
             }
             long start = ragged;
             if (raggedName != null) {
-                HostChunk lengths = host.get("target_lengths");
+                HostChunk lengths = host.containsKey("target_lengths") ? host.get("target_lengths")
+                        : wholeHost.get("target_lengths");
                 long len = 0;
                 for (long v : lengths.l()) {
                     len += v;
