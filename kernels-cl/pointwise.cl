@@ -41,22 +41,26 @@ KERNEL void pointwise_forward_backward(
     int nd = contiguous ? 0 : (int) meta[0];
     GLOBAL const jl_long *shape = meta + 1;
     real_t go_scalar = (real_t) (go != 0 && !(flags & PW_GO_PER_ELEMENT) ? go[0] : 1.0f) * (real_t) inv_divisor;
-    for (jl_long i = GROUP_ID() * WGS + LOCAL_ID(); i < n; i += NUM_GROUPS() * WGS) {
-        jl_long off[5] = {i, i, i, i, i};
+    FOR_EACH_ITEM(i, n) {
+        jl_long oa = i, ob = i, oc = i, ow = i, opw = i;
         if (!contiguous) {
-            for (int k = 0; k < 5; k++) off[k] = 0;
+            oa = ob = oc = ow = opw = 0;
             jl_long rem = i;
             for (int d = nd - 1; d >= 0; d--) {
                 jl_long idx = rem % shape[d];
                 rem /= shape[d];
-                for (int k = 0; k < 5; k++) off[k] += idx * meta[1 + nd * (k + 1) + d];
+                oa += idx * meta[1 + nd + d];
+                ob += idx * meta[1 + 2 * nd + d];
+                oc += idx * meta[1 + 3 * nd + d];
+                ow += idx * meta[1 + 4 * nd + d];
+                opw += idx * meta[1 + 5 * nd + d];
             }
         }
-        real_t av = a[off[0]];
-        real_t bv = nops > 1 ? (real_t) b[off[1]] : (real_t) 0;
-        real_t cv = nops > 2 ? (real_t) c[off[2]] : (real_t) 0;
-        real_t wv = w != 0 ? (real_t) w[off[3]] : (real_t) 1;
-        real_t pwv = pw != 0 ? (real_t) pw[off[4]] : (real_t) 1;
+        real_t av = a[oa];
+        real_t bv = nops > 1 ? (real_t) b[ob] : (real_t) 0;
+        real_t cv = nops > 2 ? (real_t) c[oc] : (real_t) 0;
+        real_t wv = w != 0 ? (real_t) w[ow] : (real_t) 1;
+        real_t pwv = pw != 0 ? (real_t) pw[opw] : (real_t) 1;
         if (term_invalid_operand(JL_TERM, av, bv, cv) >= 0) {
             report_error(err, i);
             continue;

@@ -50,6 +50,7 @@ public final class OpenClBackend extends DeviceBackend {
     private final int wgs;
     private final int computeUnits;
     private final boolean fp64;
+    private final boolean cpuDevice;
     private final Map<String, cl_program> programs = new ConcurrentHashMap<>();
     private final Map<String, cl_kernel> kernels = new ConcurrentHashMap<>();
     private final Object launchLock = new Object();
@@ -67,6 +68,7 @@ public final class OpenClBackend extends DeviceBackend {
             clGetPlatformIDs(n[0], platforms, null);
             Candidate pick = choose(platforms);
             this.device = pick.device;
+            this.cpuDevice = (pick.type & CL_DEVICE_TYPE_CPU) != 0;
             cl_context_properties props = new cl_context_properties();
             props.addProperty(CL_CONTEXT_PLATFORM, pick.platform);
             this.context = clCreateContext(props, 1, new cl_device_id[] {device}, null, null, null);
@@ -230,7 +232,8 @@ public final class OpenClBackend extends DeviceBackend {
     /** The kernel {@code name} of {@code kernels-cl/<file>} built with {@code defines}; cached. */
     private cl_kernel clKernel(String file, String defines, String name) {
         checkOpen();
-        String options = "-cl-std=CL1.2 -DWGS=" + wgs + (defines.isEmpty() ? "" : " " + defines);
+        String options = "-cl-std=CL1.2 -DWGS=" + wgs + (cpuDevice ? " -DJL_CHUNKED=1" : "")
+                + (defines.isEmpty() ? "" : " " + defines);
         String key = file + "|" + options + "|" + name;
         return kernels.computeIfAbsent(key, k -> {
             cl_program p = programs.computeIfAbsent(file + "|" + options, pk -> build(file, options));
