@@ -5,6 +5,8 @@ import dev.jloss.Loss;
 import dev.jloss.LossResult;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
+import dev.jloss.backend.cpu.CpuBackend;
+import dev.jloss.backend.cpu.HostStorage;
 import dev.jloss.io.NpyWriter;
 import dev.jloss.loss.HostArray;
 import dev.jloss.loss.Losses;
@@ -179,7 +181,7 @@ final class StreamingEval {
     }
 
     /**
-     * Rows per chunk: a memory budget (a tenth of the heap, between 2 and 256 MiB) over the bytes one
+     * Rows per chunk: a memory budget (a tenth of the heap, between 2 and 64 MiB) over the bytes one
      * batch row costs: its input elements twice (the chunk being evaluated and the one being read), its
      * gradients and outputs with their host copies. {@code --chunk-rows} overrides it.
      */
@@ -207,7 +209,7 @@ final class StreamingEval {
         if (q.chunkRows > 0) {
             return Math.max(1, Math.min(q.chunkRows, limit));
         }
-        long budget = Math.max(2L << 20, Math.min(256L << 20, Runtime.getRuntime().maxMemory() / 10));
+        long budget = Math.max(2L << 20, Math.min(64L << 20, Runtime.getRuntime().maxMemory() / 10));
         return Math.max(1, Math.min(budget / Math.max(1, rowBytes), limit));
     }
 
@@ -297,7 +299,7 @@ final class StreamingEval {
                 // The gradient of a reduced loss needs its denominator first: the first chunk's output
                 // shows the full output's size, and weighted class losses read their targets once.
                 try (Tensor out0 = losses[0].forward(args)) {
-                    firstOut = out0.toFloatArray();
+                    firstOut = host(out0);
                     learnOutputShape(out0.shape(), c);
                 }
                 if (reducer.needsTargetStats()) {
@@ -313,14 +315,14 @@ final class StreamingEval {
                 float[] out;
                 if (!q.grad) {
                     try (Tensor o = losses[t].forward(args)) {
-                        out = o.toFloatArray();
+                        out = host(o);
                         if (fullOutShape == null) {
                             learnOutputShape(o.shape(), c);
                         }
                     }
                 } else if (!reducedGrad) {
                     try (LossResult r = losses[t].forwardBackward(args)) {
-                        out = r.loss().toFloatArray();
+                        out = host(r.loss());
                         if (fullOutShape == null) {
                             learnOutputShape(r.loss().shape(), c);
                         }
@@ -335,7 +337,7 @@ final class StreamingEval {
                             }
                         } else {
                             try (LossResult r = losses[t].forwardBackwardWith(g, args)) {
-                                out = r.loss().toFloatArray();
+                                out = host(r.loss());
                                 addGrads(gradSum, r);
                             }
                         }
@@ -350,6 +352,14 @@ final class StreamingEval {
         } finally {
             owned.forEach(Tensor::close);
         }
+    }
+
+    /**
+     * A float tensor's values on the host: on the CPU backend the tensor's own array (the tensor is
+     * not used again, so no copy is needed), elsewhere a copy read back from the device.
+     */
+    private static float[] host(Tensor t) {
+        return t.backend() instanceof CpuBackend ? HostStorage.floats(t) : t.toFloatArray();
     }
 
     /** The upstream gradient of term {@code t} for a chunk: {@code c · a_i} in the output's shape. */
@@ -368,7 +378,7 @@ final class StreamingEval {
 
     private void addGrads(float[][] gradSum, LossResult r) {
         for (int i = 0; i < diff.size(); i++) {
-            float[] g = r.grad(diff.get(i)).toFloatArray();
+            float[] g = host(r.grad(diff.get(i)));
             if (gradSum[i] == null) {
                 gradSum[i] = g;
             } else {
