@@ -19,12 +19,8 @@ import dev.jloss.loss.HostArray;
  *   <li>{@code batchmean}: {@code c = 1 / input.size(0)}.
  * </ul>
  * The gradient of the reduced value is the gradient of {@code Σ (c · a_i) l_i}: each chunk's
- * {@code backward} gets the upstream gradient {@code c · a_i}.
- *
- * <p>NOTE: PyTorch 1.13's cross-entropy with class indices, {@code label_smoothing > 0}, no weight and
- * {@code mean} divides its NLL part by the number of non-ignored targets but its smoothing part by all
- * targets, ignored or not. No single denominator gives that, so that case runs a second term, the
- * same loss without smoothing ({@code nll_i}): value {@code = Σ l_i / n + (1 - ε)(1/n' - 1/n) Σ nll_i}.
+ * {@code backward} gets the upstream gradient {@code c · a_i}. (Cross-entropy's label-smoothing term is
+ * divided by the same denominator as its NLL term in PyTorch 1.13, ignored targets excluded.)
  */
 final class Reducer {
     private final Reduction reduction;
@@ -32,8 +28,6 @@ final class Reducer {
     private final float[] classWeight;
     private final long ignoreIndex;
     private final long classes;
-    private final double smoothing;
-    private final boolean smoothingTerm;
     private final long batchmeanDivisor;
     private final long ctcSamples;
 
@@ -46,22 +40,14 @@ final class Reducer {
      * @param weight       the class weight option, or null
      */
     Reducer(Reduction reduction, LossLayout.MeanKind kind, boolean indexTargets, HostArray weight, long ignoreIndex,
-            double labelSmoothing, boolean isCrossEntropy, LossLayout.Plan plan) {
+            LossLayout.Plan plan) {
         this.reduction = reduction;
         this.kind = kind == LossLayout.MeanKind.CLASS_WEIGHTS && !indexTargets ? LossLayout.MeanKind.ELEMENTS : kind;
         this.classWeight = weight == null ? null : weight.values();
         this.ignoreIndex = ignoreIndex;
         this.classes = plan.classes();
-        this.smoothing = labelSmoothing;
-        this.smoothingTerm = reduction == Reduction.MEAN && this.kind == LossLayout.MeanKind.CLASS_WEIGHTS
-                && isCrossEntropy && labelSmoothing > 0 && weight == null;
         this.batchmeanDivisor = plan.batchmeanDivisor();
         this.ctcSamples = plan.batched() ? plan.batch() : 1;
-    }
-
-    /** 2 for the cross-entropy smoothing case (see the class comment), else 1. */
-    int terms() {
-        return smoothingTerm ? 2 : 1;
     }
 
     /** Whether the value needs per-target statistics (class weights of the targets). */
@@ -102,41 +88,33 @@ final class Reducer {
         return a;
     }
 
-    /** The factor {@code c} of term {@code t} in the value (see the class comment). */
-    double coefficient(int term) {
+    /** The factor {@code c} of the value (see the class comment). */
+    double coefficient() {
         return switch (reduction) {
             case NONE, SUM -> 1.0;
             case BATCHMEAN -> 1.0 / batchmeanDivisor;
             case MEAN -> switch (kind) {
                 case ELEMENTS -> 1.0 / elements();
                 case CTC -> 1.0 / ctcSamples;
-                case CLASS_WEIGHTS -> {
-                    if (smoothingTerm) {
-                        yield term == 0 ? 1.0 / elements() : (1 - smoothing) * (1.0 / nonIgnored - 1.0 / elements());
-                    }
-                    yield 1.0 / (classWeight == null ? nonIgnored : weightSum);
-                }
+                case CLASS_WEIGHTS -> 1.0 / (classWeight == null ? nonIgnored : weightSum);
             };
         };
     }
 
     /**
-     * The upstream-gradient factor of term {@code t}: {@link #coefficient}, except that when every
-     * target is ignored PyTorch's gradient is exactly zero (nothing is selected), not 0 · inf.
+     * The upstream-gradient factor: {@link #coefficient}, except that when every target is ignored
+     * PyTorch's gradient is exactly zero (nothing is selected), not 0 · inf.
      */
-    double gradientCoefficient(int term) {
+    double gradientCoefficient() {
         if (reduction == Reduction.MEAN && kind == LossLayout.MeanKind.CLASS_WEIGHTS && nonIgnored == 0) {
             return 0;
         }
-        if (smoothingTerm && term == 1 && nonIgnored == elements()) {
-            return 0;
-        }
-        return coefficient(term);
+        return coefficient();
     }
 
     /** The denominator PyTorch divides by (for the report); 1 for sum and none. */
     double denominator() {
-        return smoothingTerm ? elements() : 1.0 / coefficient(0);
+        return 1.0 / coefficient();
     }
 
     private long elements() {

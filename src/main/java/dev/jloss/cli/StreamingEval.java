@@ -87,7 +87,6 @@ final class StreamingEval {
     private final LossLayout.Plan plan;
     private final Map<String, Boolean> asInt = new HashMap<>();
     private final Map<String, Object> noneOptions;
-    private final Map<String, Object> nllOptions;
     private final Reducer reducer;
     private final long rows;
     private final int chunks;
@@ -97,7 +96,8 @@ final class StreamingEval {
     private final Map<String, NpyWriter> gradWriters = new HashMap<>();
     private final Map<String, double[]> wholeGrads = new HashMap<>();
     private final Map<String, Double> gradSquares = new LinkedHashMap<>();
-    private final double[] sums;
+    private double sum;
+    private Loss noneLoss;
     private NpyWriter outWriter;
     private long[] fullOutShape;
     private long outRowElements;
@@ -138,15 +138,7 @@ final class StreamingEval {
         HostArray weight = layout.meanKind() == LossLayout.MeanKind.CLASS_WEIGHTS ? read.getArray("weight") : null;
         boolean indexTargets = names.contains("target") && asInt.getOrDefault("target", false);
         this.reducer = new Reducer(validated.reduction(), layout.meanKind(), indexTargets, weight,
-                read.getLong("ignore_index", -100), read.has("label_smoothing") ? read.getDouble("label_smoothing", 0) : 0,
-                cls.equals("CrossEntropyLoss"), plan);
-        if (reducer.terms() == 2) {
-            nllOptions = new LinkedHashMap<>(noneOptions);
-            nllOptions.remove("label_smoothing");
-        } else {
-            nllOptions = null;
-        }
-        this.sums = new double[reducer.terms()];
+                read.getLong("ignore_index", -100), plan);
         this.rows = chooseRows();
         long n = plan.batch();
         this.chunks = !plan.batched() ? 1 : (int) Math.max(1, (n + rows - 1) / rows);
@@ -204,7 +196,6 @@ final class StreamingEval {
             }
         }
         rowBytes += 3 * maxRowElems * 4;
-        rowBytes *= reducer.terms();
         long limit = (Integer.MAX_VALUE - 8) / maxRowElems;
         if (q.chunkRows > 0) {
             return Math.max(1, Math.min(q.chunkRows, limit));
@@ -287,18 +278,13 @@ final class StreamingEval {
                     owned.add(args[i]);
                 }
             }
-            Loss[] losses = new Loss[reducer.terms()];
-            losses[0] = lossFor(c, noneOptions);
-            if (losses.length > 1) {
-                losses[1] = lossFor(c, nllOptions);
-            }
+            Loss loss = lossFor(c);
             boolean reducedGrad = q.grad && validated.reduction() != Reduction.NONE;
-            float[][] gradSum = q.grad ? new float[diff.size()][] : null;
             float[] firstOut = null;
             if (c.index() == 0 && reducedGrad) {
                 // The gradient of a reduced loss needs its denominator first: the first chunk's output
                 // shows the full output's size, and weighted class losses read their targets once.
-                try (Tensor out0 = losses[0].forward(args)) {
+                try (Tensor out0 = loss.forward(args)) {
                     firstOut = host(out0);
                     learnOutputShape(out0.shape(), c);
                 }
@@ -311,43 +297,42 @@ final class StreamingEval {
                 reducer.observeTargets(target.l());
             }
             float[] multipliers = reducer.hasMultipliers() ? reducer.multipliers(targetLengths(c)) : null;
-            for (int t = 0; t < losses.length; t++) {
-                float[] out;
-                if (!q.grad) {
-                    try (Tensor o = losses[t].forward(args)) {
-                        out = host(o);
-                        if (fullOutShape == null) {
-                            learnOutputShape(o.shape(), c);
-                        }
+            float[] out;
+            float[][] grads = null;
+            if (!q.grad) {
+                try (Tensor o = loss.forward(args)) {
+                    out = host(o);
+                    if (fullOutShape == null) {
+                        learnOutputShape(o.shape(), c);
                     }
-                } else if (!reducedGrad) {
-                    try (LossResult r = losses[t].forwardBackward(args)) {
-                        out = host(r.loss());
-                        if (fullOutShape == null) {
-                            learnOutputShape(r.loss().shape(), c);
-                        }
-                        addGrads(gradSum, r);
+                }
+            } else if (!reducedGrad) {
+                try (LossResult r = loss.forwardBackward(args)) {
+                    out = host(r.loss());
+                    if (fullOutShape == null) {
+                        learnOutputShape(r.loss().shape(), c);
                     }
-                } else {
-                    try (Tensor g = upstream(t, chunkOutShape(c), multipliers)) {
-                        if (t == 0 && firstOut != null) {
-                            out = firstOut;
-                            try (LossResult r = losses[t].backward(g, args)) {
-                                addGrads(gradSum, r);
-                            }
-                        } else {
-                            try (LossResult r = losses[t].forwardBackwardWith(g, args)) {
-                                out = host(r.loss());
-                                addGrads(gradSum, r);
-                            }
+                    grads = grads(r);
+                }
+            } else {
+                try (Tensor g = upstream(chunkOutShape(c), multipliers)) {
+                    if (firstOut != null) {
+                        out = firstOut;
+                        try (LossResult r = loss.backward(g, args)) {
+                            grads = grads(r);
+                        }
+                    } else {
+                        try (LossResult r = loss.forwardBackwardWith(g, args)) {
+                            out = host(r.loss());
+                            grads = grads(r);
                         }
                     }
                 }
-                accumulate(t, out, multipliers, c);
             }
+            accumulate(out, multipliers, c);
             computeNanos += System.nanoTime() - t0;
-            if (gradSum != null) {
-                writeGrads(c, gradSum);
+            if (grads != null) {
+                writeGrads(c, grads);
             }
         } finally {
             owned.forEach(Tensor::close);
@@ -362,9 +347,9 @@ final class StreamingEval {
         return t.backend() instanceof CpuBackend ? HostStorage.floats(t) : t.toFloatArray();
     }
 
-    /** The upstream gradient of term {@code t} for a chunk: {@code c · a_i} in the output's shape. */
-    private Tensor upstream(int t, long[] outShape, float[] multipliers) {
-        float coef = (float) reducer.gradientCoefficient(t);
+    /** The upstream gradient of a chunk: {@code c · a_i} in the output's shape. */
+    private Tensor upstream(long[] outShape, float[] multipliers) {
+        float coef = (float) reducer.gradientCoefficient();
         float[] g = new float[(int) numel(outShape)];
         if (multipliers == null) {
             Arrays.fill(g, coef);
@@ -376,17 +361,12 @@ final class StreamingEval {
         return q.backend.tensor(g, outShape);
     }
 
-    private void addGrads(float[][] gradSum, LossResult r) {
-        for (int i = 0; i < diff.size(); i++) {
-            float[] g = host(r.grad(diff.get(i)));
-            if (gradSum[i] == null) {
-                gradSum[i] = g;
-            } else {
-                for (int j = 0; j < g.length; j++) {
-                    gradSum[i][j] += g[j];
-                }
-            }
+    private float[][] grads(LossResult r) {
+        float[][] g = new float[diff.size()][];
+        for (int i = 0; i < g.length; i++) {
+            g[i] = host(r.grad(diff.get(i)));
         }
+        return g;
     }
 
     private void learnOutputShape(long[] shape0, ChunkData c) {
@@ -417,7 +397,7 @@ final class StreamingEval {
         return s;
     }
 
-    private void accumulate(int term, float[] out, float[] multipliers, ChunkData c) {
+    private void accumulate(float[] out, float[] multipliers, ChunkData c) {
         double s = 0;
         if (multipliers == null) {
             for (float v : out) {
@@ -428,16 +408,16 @@ final class StreamingEval {
                 s += (double) multipliers[i] * out[i];
             }
         }
-        sums[term] += s;
-        if (term == 0 && outWriter != null) {
+        sum += s;
+        if (outWriter != null) {
             outWriter.write(c.r0() * outRowElements, out, 0, out.length);
         }
     }
 
-    private void writeGrads(ChunkData c, float[][] gradSum) {
+    private void writeGrads(ChunkData c, float[][] grads) {
         for (int i = 0; i < diff.size(); i++) {
             String name = diff.get(i);
-            float[] g = gradSum[i];
+            float[] g = grads[i];
             double sq = 0;
             double[] acc = wholeGrads.get(name);
             if (acc != null) {
@@ -480,24 +460,20 @@ final class StreamingEval {
         r.rowsPerChunk = plan.batched() ? Math.min(rows, plan.batch()) : 1;
         r.bytesRead = bytesRead;
         r.computeSeconds = computeNanos / 1e9;
-        r.sum = sums[0];
+        r.sum = sum;
         if (validated.reduction() == Reduction.NONE) {
             r.shape = fullOutShape;
             r.outputElements = numel(fullOutShape);
             r.scalar = fullOutShape.length == 0;
             if (r.scalar) {
-                r.value = sums[0];
+                r.value = sum;
             }
             if (outWriter != null) {
                 outWriter.finish();
                 r.files.put("output", q.out.finalPath("output.npy").toString());
             }
         } else {
-            double v = 0;
-            for (int t = 0; t < sums.length; t++) {
-                double c = reducer.coefficient(t);
-                v += t > 0 && c == 0 ? 0 : c * sums[t];
-            }
+            double v = reducer.coefficient() * sum;
             r.value = v;
             r.scalar = true;
             r.shape = new long[0];
@@ -541,18 +517,19 @@ final class StreamingEval {
     }
 
     /** A loss for this chunk: the shared one, or one with its rows of batch-shaped tensor options. */
-    private Loss lossFor(ChunkData c, Map<String, Object> options) {
+    private Loss lossFor(ChunkData c) {
         if (plan.slicedOptions().isEmpty()) {
-            return cachedLosses.computeIfAbsent(options, o -> Losses.create(q.loss, o));
+            if (noneLoss == null) {
+                noneLoss = Losses.create(q.loss, noneOptions);
+            }
+            return noneLoss;
         }
-        Map<String, Object> o = new LinkedHashMap<>(options);
+        Map<String, Object> o = new LinkedHashMap<>(noneOptions);
         for (String name : plan.slicedOptions()) {
             o.put(name, sliceRows(optionArrays.get(name), c.r0(), c.r1()));
         }
         return Losses.create(q.loss, o);
     }
-
-    private final Map<Map<String, Object>, Loss> cachedLosses = new java.util.IdentityHashMap<>();
 
     private static HostArray sliceRows(HostArray a, long r0, long r1) {
         long[] shape = a.shape();

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * gradient files must agree to float rounding, and the same run twice must be identical byte for byte.
  * The scenarios cover each way chunks are cut and combined: element-wise (and a broadcast operand
  * whose gradient sums over chunks), a batch-shaped tensor option, class weights with ignored targets
- * (the denominator found before the gradient), cross-entropy's smoothing term, K-dimensional targets,
+ * (the denominator found before the gradient), label smoothing with ignored targets, K-dimensional targets,
  * CTC's batch in dimension 1 with concatenated targets, and batchmean.
  */
 class CliChunkSizeTest {
