@@ -76,8 +76,15 @@ final class StreamingEval {
     record HostChunk(long[] shape, float[] f, long[] l) {
     }
 
-    /** The rows {@code [r0, r1)} of every tensor; {@code ragged0} is where a RAGGED tensor's slice starts. */
-    record ChunkData(int index, long r0, long r1, Map<String, HostChunk> host, long ragged0) {
+    /**
+     * The rows {@code [r0, r1)} of every tensor, on the host and (for the main pass) already on the
+     * backend; {@code ragged0} is where a RAGGED tensor's slice starts.
+     */
+    record ChunkData(int index, long r0, long r1, Map<String, HostChunk> host, Map<String, Tensor> tensors,
+                     long ragged0) {
+        void close() {
+            tensors.values().forEach(Tensor::close);
+        }
     }
 
     private final Request q;
@@ -230,11 +237,13 @@ final class StreamingEval {
             t.setDaemon(true);
             return t;
         });
+        Future<ChunkData> pending = null;
         try {
-            ChunkReader reader = new ChunkReader(names);
-            Future<ChunkData> pending = io.submit(reader::next);
+            ChunkReader reader = new ChunkReader(names, true);
+            pending = io.submit(reader::next);
             for (int k = 0; k < chunks; k++) {
                 ChunkData c = await(pending);
+                pending = null;
                 if (k + 1 < chunks) {
                     pending = io.submit(reader::next);
                 }
@@ -254,7 +263,17 @@ final class StreamingEval {
                 }
             }
         } finally {
-            io.shutdownNow();
+            if (pending != null) {
+                // a failed chunk leaves the next one read (and maybe uploaded): let it finish, free it
+                try {
+                    pending.get().close();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (ExecutionException | RuntimeException ignored) {
+                    // the run is failing already; its own error is the one to report
+                }
+            }
+            io.shutdown();
         }
         return finish();
     }
@@ -262,7 +281,6 @@ final class StreamingEval {
     private void process(ChunkData c) {
         long t0 = System.nanoTime();
         Tensor[] args = new Tensor[names.size()];
-        List<Tensor> owned = new ArrayList<>();
         try {
             for (int i = 0; i < args.length; i++) {
                 String name = names.get(i);
@@ -274,8 +292,7 @@ final class StreamingEval {
                 if (whole != null) {
                     args[i] = whole;
                 } else {
-                    args[i] = toTensor(c.host().get(name));
-                    owned.add(args[i]);
+                    args[i] = c.tensors().get(name);
                 }
             }
             Loss loss = lossFor(c);
@@ -335,7 +352,7 @@ final class StreamingEval {
                 writeGrads(c, grads);
             }
         } finally {
-            owned.forEach(Tensor::close);
+            c.close();
         }
     }
 
@@ -555,7 +572,7 @@ final class StreamingEval {
     /** For the gradient of a weighted class mean: the targets' total weight, before the first backward. */
     private void prepassTargetStats() {
         if (!plan.args().get("target").equals(LossLayout.Slice.WHOLE)) {
-            ChunkReader r = new ChunkReader(List.of("target"));
+            ChunkReader r = new ChunkReader(List.of("target"), false);
             for (int k = 0; k < chunks; k++) {
                 reducer.observeTargets(r.next().host().get("target").l());
             }
@@ -613,11 +630,14 @@ final class StreamingEval {
     /** Reads the chunks of some tensors in order; its own RAGGED offset, so several readers can run. */
     private final class ChunkReader {
         private final List<String> which;
+        private final boolean upload;
         private int next;
         private long ragged;
 
-        ChunkReader(List<String> which) {
+        /** @param upload whether to create the backend tensors too (on this reader's thread) */
+        ChunkReader(List<String> which, boolean upload) {
             this.which = which;
+            this.upload = upload;
         }
 
         ChunkData next() {
@@ -647,7 +667,18 @@ final class StreamingEval {
                 host.put(raggedName, readRange(raggedName, ragged, len));
                 ragged += len;
             }
-            return new ChunkData(k, r0, r1, host, start);
+            Map<String, Tensor> tensors = new HashMap<>();
+            if (upload) {
+                try {
+                    for (Map.Entry<String, HostChunk> e : host.entrySet()) {
+                        tensors.put(e.getKey(), toTensor(e.getValue()));
+                    }
+                } catch (RuntimeException | Error e) {
+                    tensors.values().forEach(Tensor::close);
+                    throw e;
+                }
+            }
+            return new ChunkData(k, r0, r1, host, tensors, start);
         }
 
         private HostChunk readSlice(String name, int dim, long r0, long r1) {
