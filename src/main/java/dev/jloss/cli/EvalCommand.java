@@ -24,19 +24,20 @@ import picocli.CommandLine.Parameters;
  * {@code jloss eval LOSS TENSOR... [--OPTION VALUE]... [--reduction R] [--backend B] [--out DIR] [--grad]}:
  * one loss over {@code .npy} files, streamed in chunks of the batch; prints one JSON object.
  */
-@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false, usageHelpAutoWidth = true,
+@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Evaluates a loss over .npy files and prints one JSON object on stdout.",
                 "Inputs are streamed in chunks of the batch, so they may be far larger than memory."},
         footerHeading = "%nLoss options:%n",
-        footer = {"  --OPTION VALUE    any constructor argument of PyTorch's loss class, '_' written '-':",
-                "                    --ignore-index 2, --label-smoothing 0.1, --log-target true, --p 2,",
-                "                    --zero-infinity true; tensor options take an .npy file (--weight w.npy)",
-                "                    or comma-separated numbers (--weight 0.6,0.2,0.2).",
+        footer = {"  --OPTION VALUE  a constructor argument of PyTorch's loss class, '_' as '-':",
+                "                  --ignore-index 2, --label-smoothing 0.1, --log-target true,",
+                "                  --p 2, --zero-infinity true. Tensor options take an .npy",
+                "                  file (--weight w.npy) or numbers (--weight 0.6,0.2,0.2).",
                 "",
                 "Examples:",
-                "  jloss eval CrossEntropyLoss input=logits.npy target=labels.npy --label-smoothing 0.1",
+                "  jloss eval CrossEntropyLoss input=logits.npy target=labels.npy \\",
+                "      --label-smoothing 0.1",
                 "  jloss eval mse_loss pred.npy y.npy --reduction none --out results/",
-                "  jloss eval NLLLoss logp.npy labels.npy --weight w.npy --grad --out results/",
+                "  jloss eval NLLLoss logp.npy labels.npy --weight w.npy --grad --out res/",
                 "",
                 "Exit status: 0 success; 2 bad input (one line on stderr); 1 other failure."})
 final class EvalCommand implements Callable<Integer> {
