@@ -85,7 +85,8 @@ public final class Main implements Callable<Integer> {
                     + "): give the JVM more with JAVA_OPTS=-Xmx4g, or lower --chunk-rows";
         } else {
             code = FAILURE;
-            msg = "internal error: " + t;
+            String m = t.getMessage();
+            msg = m != null && m.startsWith("internal error") ? m : "internal error: " + t;
         }
         err.println("jloss: " + oneLine(msg == null ? t.toString() : msg)
                 + (code == FAILURE && !verbose ? " (run with --verbose for the stack trace)" : ""));
