@@ -27,11 +27,12 @@ import java.util.concurrent.Future;
  * than a device's memory) complete; see {@link LossLayout} for how each loss's tensors are cut and
  * {@link Reducer} for how the chunks combine into PyTorch's value.
  *
- * <p>Each chunk is read on a background thread while the previous one is evaluated. Every chunk is
- * evaluated with {@code reduction=none} and its outputs summed in double in chunk order, so a reduced
- * value is the same whatever the chunk size (up to the order of additions in double) and identical run
- * to run. With {@code --grad}, a reduced loss's denominator is found first (from the shapes and, for
- * weighted class losses, one pass over the targets alone), then each chunk runs the fused
+ * <p>Each chunk is read, converted and put on the backend by a background thread while the previous
+ * one is evaluated. Every chunk is evaluated with {@code reduction=none} and its outputs summed in
+ * double in chunk order, so a reduced value is the same whatever the chunk size (up to the order of
+ * additions in double) and identical run to run. With {@code --grad}, a reduced loss's denominator is
+ * found first (the output's size from the first chunk's output and, for weighted class losses, one pass
+ * over the targets alone), then each chunk runs the fused
  * forward+backward with that upstream gradient and its gradient slices stream to
  * {@code grad_NAME.npy}. With {@code reduction=none}, the output streams to {@code output.npy}. Files
  * are written under temporary names and renamed only when the whole run succeeded.
@@ -80,7 +81,7 @@ final class StreamingEval {
      * The rows {@code [r0, r1)} of every tensor, on the host and (for the main pass) already on the
      * backend; {@code ragged0} is where a RAGGED tensor's slice starts.
      */
-    record ChunkData(int index, long r0, long r1, Map<String, HostChunk> host, Map<String, Tensor> tensors,
+    record ChunkData(long index, long r0, long r1, Map<String, HostChunk> host, Map<String, Tensor> tensors,
                      long ragged0) {
         void close() {
             tensors.values().forEach(Tensor::close);
@@ -96,7 +97,7 @@ final class StreamingEval {
     private final Map<String, Object> noneOptions;
     private final Reducer reducer;
     private final long rows;
-    private final int chunks;
+    private final long chunks;
     private final Map<String, HostChunk> wholeHost = new HashMap<>();
     private final Map<String, Tensor> wholeTensor = new HashMap<>();
     private final Map<String, HostArray> optionArrays = new HashMap<>();
@@ -148,7 +149,7 @@ final class StreamingEval {
                 read.getLong("ignore_index", -100), plan);
         this.rows = chooseRows();
         long n = plan.batch();
-        this.chunks = !plan.batched() ? 1 : (int) Math.max(1, (n + rows - 1) / rows);
+        this.chunks = !plan.batched() ? 1 : Math.max(1, (n + rows - 1) / rows);
     }
 
     /** Runs the request; the caller closes the backend and the sources. */
@@ -241,7 +242,7 @@ final class StreamingEval {
         try {
             ChunkReader reader = new ChunkReader(names, true);
             pending = io.submit(reader::next);
-            for (int k = 0; k < chunks; k++) {
+            for (long k = 0; k < chunks; k++) {
                 ChunkData c = await(pending);
                 pending = null;
                 if (k + 1 < chunks) {
@@ -573,7 +574,7 @@ final class StreamingEval {
     private void prepassTargetStats() {
         if (!plan.args().get("target").equals(LossLayout.Slice.WHOLE)) {
             ChunkReader r = new ChunkReader(List.of("target"), false);
-            for (int k = 0; k < chunks; k++) {
+            for (long k = 0; k < chunks; k++) {
                 reducer.observeTargets(r.next().host().get("target").l());
             }
         } else {
@@ -631,7 +632,7 @@ final class StreamingEval {
     private final class ChunkReader {
         private final List<String> which;
         private final boolean upload;
-        private int next;
+        private long next;
         private long ragged;
 
         /** @param upload whether to create the backend tensors too (on this reader's thread) */
@@ -641,7 +642,7 @@ final class StreamingEval {
         }
 
         ChunkData next() {
-            int k = next++;
+            long k = next++;
             long r0 = plan.batched() ? Math.min(plan.batch(), k * rows) : 0;
             long r1 = plan.batched() ? Math.min(plan.batch(), r0 + rows) : 1;
             Map<String, HostChunk> host = new HashMap<>();
