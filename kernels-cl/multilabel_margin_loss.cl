@@ -12,7 +12,8 @@
  *   wide rows:   one work-group per row (groups stride over rows); the work-items scan the labels
  *                together (group_max finds an invalid entry and the first -1), mark the row's
  *                targets in the group's slice of is_target (global scratch, classes ints per
- *                group, zero on entry and cleared again after each row), then stride over classes;
+ *                group, zero on entry and cleared again after each row), then stride over classes.
+ *                On CPU devices (JL_CHUNKED) work-item 0 of each group takes the group's rows alone;
  *   narrow rows (at most 32 classes): one work-item per row, its targets a 32-bit mask.
  */
 #include "reduce.h"
@@ -72,6 +73,45 @@ DEVICE_FN real_t multilabel_margin_class(GLOBAL const float *xr, GLOBAL const jl
 }
 
 /*
+ * Row r in one work-item: checks its labels, marks them (in the 32-bit mask when mask is null, else
+ * in mask, cleared again before returning), writes its gradient and loss, returns its loss (0 if
+ * the row is invalid).
+ */
+DEVICE_FN real_t multilabel_margin_serial_row(GLOBAL const float *x, GLOBAL const jl_long *target, jl_long r,
+                                              jl_long rows, jl_long classes, int flags, GLOBAL int *mask,
+                                              GLOBAL float *out, GLOBAL const float *go, GLOBAL float *gx,
+                                              GLOBAL int *err) {
+    GLOBAL const float *xr = x + r * classes;
+    GLOBAL const jl_long *tr = target + r * classes;
+    jl_long labels = classes;
+    for (jl_long j = 0; j < classes; j++) {
+        jl_long v = tr[j];
+        if (v < -1 || v >= classes) {
+            report_error(err, r * classes + j);
+            return 0;
+        }
+        if (v == -1 && labels == classes) labels = j;
+    }
+    unsigned int bits = 0;
+    for (jl_long j = 0; j < labels; j++) {
+        if (mask != 0) mask[tr[j]] = 1;
+        else bits |= 1u << tr[j];
+    }
+    int want_count = gx != 0;
+    real_t scale = want_count ? multilabel_margin_scale(go, r, rows, classes, flags) : (real_t) 0;
+    acc_t row_sum = 0;
+    for (jl_long i = 0; i < classes; i++) {
+        jl_long count;
+        row_sum += multilabel_margin_class(xr, tr, labels, classes, i, mask, bits, want_count, &count);
+        if (want_count) gx[r * classes + i] = count != 0 ? (float) ((real_t) count * scale) : 0.0f;
+    }
+    for (jl_long j = 0; mask != 0 && j < labels; j++) mask[tr[j]] = 0;
+    real_t loss = row_sum / (real_t) classes;
+    if (flags & MULTILABEL_MARGIN_STORE_OUT) out[r] = (float) loss;
+    return loss;
+}
+
+/*
  * For row r with labels t_0 .. t_{m-1} (the entries before the first -1) and the rest of the
  * classes as non-targets i:
  *   loss_r = sum_j sum_{i non-target} max(0, 1 - x[t_j] + x[i]) / C
@@ -88,9 +128,17 @@ KERNEL void multilabel_margin_loss_forward_backward(
         GLOBAL float *gx, GLOBAL int *err) {
     LOCAL acc_t scratch[WGS];
     acc_t sum = 0;
-    int want_count = gx != 0;
     if (flags & MULTILABEL_MARGIN_WIDE) {
         GLOBAL int *mask = is_target + GROUP_ID() * classes;
+#ifdef JL_CHUNKED
+        /* a CPU device runs a group's work-items in turn: one of them takes the group's rows */
+        if (LOCAL_ID() == 0) {
+            for (jl_long r = GROUP_ID(); r < rows; r += NUM_GROUPS()) {
+                sum += multilabel_margin_serial_row(x, target, r, rows, classes, flags, mask, out, go, gx, err);
+            }
+        }
+#else
+        int want_count = gx != 0;
         for (jl_long r = GROUP_ID(); r < rows; r += NUM_GROUPS()) {
             GLOBAL const float *xr = x + r * classes;
             GLOBAL const jl_long *tr = target + r * classes;
@@ -126,39 +174,16 @@ KERNEL void multilabel_margin_loss_forward_backward(
             if (LOCAL_ID() == 0 && (flags & MULTILABEL_MARGIN_STORE_OUT)) out[r] = (float) loss;
             sum += loss;
         }
+#endif
     } else {
         FOR_EACH_ITEM(r, rows) {
-            GLOBAL const float *xr = x + r * classes;
-            GLOBAL const jl_long *tr = target + r * classes;
-            jl_long labels = classes;
-            int bad = 0;
-            for (jl_long j = 0; j < classes; j++) {
-                jl_long v = tr[j];
-                if (v < -1 || v >= classes) {
-                    report_error(err, r * classes + j);
-                    bad = 1;
-                    break;
-                }
-                if (v == -1 && labels == classes) labels = j;
-            }
-            if (bad) continue;
-            unsigned int bits = 0;
-            for (jl_long j = 0; j < labels; j++) bits |= 1u << tr[j];
-            real_t scale = want_count ? multilabel_margin_scale(go, r, rows, classes, flags) : (real_t) 0;
-            acc_t row_sum = 0;
-            for (jl_long i = 0; i < classes; i++) {
-                jl_long count;
-                row_sum += multilabel_margin_class(xr, tr, labels, classes, i, 0, bits, want_count, &count);
-                if (want_count) gx[r * classes + i] = count != 0 ? (float) ((real_t) count * scale) : 0.0f;
-            }
-            real_t loss = row_sum / (real_t) classes;
-            if (flags & MULTILABEL_MARGIN_STORE_OUT) out[r] = (float) loss;
-            sum += loss;
+            sum += multilabel_margin_serial_row(x, target, r, rows, classes, flags, 0, out, go, gx, err);
         }
     }
     if (flags & MULTILABEL_MARGIN_PARTIALS) {
-        /* NOTE: wide rows left the same sum in every work-item; adding it up only in work-item 0
-         * (a private sum updated under LOCAL_ID() == 0) came out 256x too large on PoCL. */
+        /* NOTE: wide rows leave the group's sum in work-item 0 (on GPUs in every work-item) and it is
+         * written as it is: a group_sum after a loop with barriers that updated sum only under
+         * LOCAL_ID() == 0 came out 256x too large on PoCL. */
         if (!(flags & MULTILABEL_MARGIN_WIDE)) sum = group_sum(sum, scratch);
         if (LOCAL_ID() == 0) partials[GROUP_ID()] = sum;
     }

@@ -15,7 +15,8 @@
  *
  * How rows are split (flags & MULTILABEL_SOFT_MARGIN_WIDE, chosen by the host from the row length):
  *   wide rows:   one work-group per row (groups stride over rows), work-items stride over classes
- *                and group_sum adds the row;
+ *                and group_sum adds the row. On CPU devices (JL_CHUNKED) work-item 0 of each group
+ *                takes the group's rows alone;
  *   narrow rows: one work-item per row (FOR_EACH_ITEM over rows), the whole row in a loop.
  */
 #include "reduce.h"
@@ -88,6 +89,19 @@ DEVICE_FN acc_t multilabel_soft_margin_row(GLOBAL const float *x, GLOBAL const f
     return s;
 }
 
+/* Row r in one work-item: writes its gradient and loss, returns its loss. */
+DEVICE_FN real_t multilabel_soft_margin_serial_row(GLOBAL const float *x, GLOBAL const float *y, GLOBAL const float *w,
+                                                   GLOBAL const jl_long *meta, jl_long r, jl_long rows,
+                                                   jl_long classes, jl_long divisor, jl_long xc, jl_long yc,
+                                                   jl_long wc, jl_long gc, int flags, GLOBAL float *out,
+                                                   GLOBAL const float *go, GLOBAL float *g) {
+    real_t scale = g != 0 ? multilabel_soft_margin_scale(go, r, rows, divisor, flags) : (real_t) 0;
+    acc_t row_sum = multilabel_soft_margin_row(x, y, w, meta, r, 0, 1, classes, xc, yc, wc, gc, scale, g);
+    real_t loss = row_sum / (real_t) divisor;
+    if (flags & MULTILABEL_SOFT_MARGIN_STORE_OUT) out[r] = (float) loss;
+    return loss;
+}
+
 /*
  * For row r and its C terms along the class axis:
  *   loss_r = sum_j term(x_j, y_j, w_j) / divisor        (divisor: the input's last size)
@@ -101,6 +115,15 @@ KERNEL void multilabel_soft_margin_loss_forward_backward(
     LOCAL acc_t scratch[WGS];
     acc_t sum = 0;
     if (flags & MULTILABEL_SOFT_MARGIN_WIDE) {
+#ifdef JL_CHUNKED
+        /* a CPU device runs a group's work-items in turn: one of them takes the group's rows */
+        if (LOCAL_ID() == 0) {
+            for (jl_long r = GROUP_ID(); r < rows; r += NUM_GROUPS()) {
+                sum += multilabel_soft_margin_serial_row(x, y, w, meta, r, rows, classes, divisor, xc, yc, wc, gc,
+                                                         flags, out, go, g);
+            }
+        }
+#else
         for (jl_long r = GROUP_ID(); r < rows; r += NUM_GROUPS()) {
             real_t scale = g != 0 ? multilabel_soft_margin_scale(go, r, rows, divisor, flags) : (real_t) 0;
             acc_t row_sum = multilabel_soft_margin_row(x, y, w, meta, r, LOCAL_ID(), LOCAL_SIZE(), classes,
@@ -111,18 +134,17 @@ KERNEL void multilabel_soft_margin_loss_forward_backward(
             if (LOCAL_ID() == 0 && (flags & MULTILABEL_SOFT_MARGIN_STORE_OUT)) out[r] = (float) loss;
             sum += loss;
         }
+#endif
     } else {
         FOR_EACH_ITEM(r, rows) {
-            real_t scale = g != 0 ? multilabel_soft_margin_scale(go, r, rows, divisor, flags) : (real_t) 0;
-            acc_t row_sum = multilabel_soft_margin_row(x, y, w, meta, r, 0, 1, classes, xc, yc, wc, gc, scale, g);
-            real_t loss = row_sum / (real_t) divisor;
-            if (flags & MULTILABEL_SOFT_MARGIN_STORE_OUT) out[r] = (float) loss;
-            sum += loss;
+            sum += multilabel_soft_margin_serial_row(x, y, w, meta, r, rows, classes, divisor, xc, yc, wc, gc,
+                                                     flags, out, go, g);
         }
     }
     if (flags & MULTILABEL_SOFT_MARGIN_PARTIALS) {
-        /* NOTE: wide rows left the same sum in every work-item; adding it up only in work-item 0
-         * (a private sum updated under LOCAL_ID() == 0) came out 256x too large on PoCL. */
+        /* NOTE: wide rows leave the group's sum in work-item 0 (on GPUs in every work-item) and it is
+         * written as it is: a group_sum after a loop with barriers that updated sum only under
+         * LOCAL_ID() == 0 came out 256x too large on PoCL. */
         if (!(flags & MULTILABEL_SOFT_MARGIN_WIDE)) sum = group_sum(sum, scratch);
         if (LOCAL_ID() == 0) partials[GROUP_ID()] = sum;
     }
