@@ -7,7 +7,8 @@
  * How the work is split (flags & MULTI_MARGIN_WIDE, chosen by the host from the row length):
  *   wide rows:   one work-group per row (groups stride over rows); the work-items stride over the
  *                row's classes and group_sum adds the row's loss and the target's gradient. On CPU
- *                devices (JL_CHUNKED) work-item 0 of each group takes the group's rows alone;
+ *                devices (JL_CHUNKED) work-item 0 of each group takes the group's rows alone, unless
+ *                JL_GROUP_ROWS is defined (the tests run the GPU path on PoCL that way);
  *   narrow rows: one work-item per row (FOR_EACH_ITEM over rows), the whole row in a loop.
  * Each work-group leaves the sum of its rows' losses in partials[group].
  */
@@ -92,7 +93,7 @@ KERNEL void multi_margin_loss_forward_backward(
     LOCAL acc_t scratch[WGS];
     acc_t sum = 0;
     if (flags & MULTI_MARGIN_WIDE) {
-#ifdef JL_CHUNKED
+#if defined(JL_CHUNKED) && !defined(JL_GROUP_ROWS)
         /* a CPU device runs a group's work-items in turn: one of them takes the group's rows */
         if (LOCAL_ID() == 0) {
             for (jl_long r = GROUP_ID(); r < rows; r += NUM_GROUPS()) {

@@ -13,7 +13,8 @@
  *                together (group_max finds an invalid entry and the first -1), mark the row's
  *                targets in the group's slice of is_target (global scratch, classes ints per
  *                group, zero on entry and cleared again after each row), then stride over classes.
- *                On CPU devices (JL_CHUNKED) work-item 0 of each group takes the group's rows alone;
+ *                On CPU devices (JL_CHUNKED) work-item 0 of each group takes the group's rows alone,
+ *                unless JL_GROUP_ROWS is defined (the tests run the GPU path on PoCL that way);
  *   narrow rows (at most 32 classes): one work-item per row, its targets a 32-bit mask.
  */
 #include "reduce.h"
@@ -130,7 +131,7 @@ KERNEL void multilabel_margin_loss_forward_backward(
     acc_t sum = 0;
     if (flags & MULTILABEL_MARGIN_WIDE) {
         GLOBAL int *mask = is_target + GROUP_ID() * classes;
-#ifdef JL_CHUNKED
+#if defined(JL_CHUNKED) && !defined(JL_GROUP_ROWS)
         /* a CPU device runs a group's work-items in turn: one of them takes the group's rows */
         if (LOCAL_ID() == 0) {
             for (jl_long r = GROUP_ID(); r < rows; r += NUM_GROUPS()) {

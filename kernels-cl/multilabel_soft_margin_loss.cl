@@ -16,7 +16,8 @@
  * How rows are split (flags & MULTILABEL_SOFT_MARGIN_WIDE, chosen by the host from the row length):
  *   wide rows:   one work-group per row (groups stride over rows), work-items stride over classes
  *                and group_sum adds the row. On CPU devices (JL_CHUNKED) work-item 0 of each group
- *                takes the group's rows alone;
+ *                takes the group's rows alone, unless JL_GROUP_ROWS is defined (the tests run the
+ *                GPU path on PoCL that way);
  *   narrow rows: one work-item per row (FOR_EACH_ITEM over rows), the whole row in a loop.
  */
 #include "reduce.h"
@@ -115,7 +116,7 @@ KERNEL void multilabel_soft_margin_loss_forward_backward(
     LOCAL acc_t scratch[WGS];
     acc_t sum = 0;
     if (flags & MULTILABEL_SOFT_MARGIN_WIDE) {
-#ifdef JL_CHUNKED
+#if defined(JL_CHUNKED) && !defined(JL_GROUP_ROWS)
         /* a CPU device runs a group's work-items in turn: one of them takes the group's rows */
         if (LOCAL_ID() == 0) {
             for (jl_long r = GROUP_ID(); r < rows; r += NUM_GROUPS()) {

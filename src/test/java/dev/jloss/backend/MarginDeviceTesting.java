@@ -12,10 +12,13 @@ import dev.jloss.LossResult;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
 import dev.jloss.backend.device.DeviceBackend;
+import dev.jloss.backend.device.GroupRowsBackend;
 import dev.jloss.testing.TestBackends;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
@@ -26,15 +29,23 @@ import org.junit.jupiter.api.Assumptions;
  * the device error flag (the CPU backend's exact message, no buffer left behind).
  */
 final class MarginDeviceTesting {
+    /** One view per backend, kept for the run (JUnit would not close it: autoCloseArguments = false). */
+    private static final Map<DeviceBackend, GroupRowsBackend> GROUP_ROWS = new ConcurrentHashMap<>();
+
     private MarginDeviceTesting() {
     }
 
-    /** The started GPU backends; the test is skipped, with the reason, where there is none. */
+    /**
+     * The started GPU backends, each also through {@link GroupRowsBackend} (so that on PoCL the wide
+     * rows take the work-group path GPUs take, too); the test is skipped, with the reason, where
+     * there is none.
+     */
     static Stream<DeviceBackend> devices() {
         List<DeviceBackend> l = new ArrayList<>();
         for (Backend b : TestBackends.all()) {
             if (b instanceof DeviceBackend d) {
                 l.add(d);
+                l.add(GROUP_ROWS.computeIfAbsent(d, GroupRowsBackend::new));
             }
         }
         Assumptions.assumeTrue(!l.isEmpty(),
