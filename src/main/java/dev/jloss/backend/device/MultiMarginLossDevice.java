@@ -11,8 +11,9 @@ import dev.jloss.loss.MultiMarginPlan;
  * MultiMarginLoss on a GPU backend ({@code kernels-cl/multi_margin_loss.cl},
  * {@code kernels-cu/multi_margin_loss.cu}): {@code multi_margin_loss_forward_backward} writes each
  * row's loss or its work-group's partial sum and the gradient in one pass, one work-group per row
- * for rows of at least {@link #WIDE_CLASSES} classes and one work-item per row below that;
- * {@code reduce_partials} finishes a reduced loss in a fixed order. A class index out of range is
+ * for rows of at least {@link #WIDE_CLASSES} classes (on a CPU device one work-item of each group
+ * takes the group's rows) and one work-item per row below that; {@code reduce_partials} finishes a
+ * reduced loss in a fixed order. A class index out of range is
  * flagged on the device and becomes the CPU backend's exception when a result is read.
  */
 final class MultiMarginLossDevice implements LossKernel<MultiMarginPlan> {

@@ -11,8 +11,9 @@ import dev.jloss.loss.MultiLabelMarginPlan;
  * {@code kernels-cu/multilabel_margin_loss.cu}): {@code multilabel_margin_loss_forward_backward}
  * checks each row's labels and writes its loss or its work-group's partial sum and the gradient in
  * one pass; {@code reduce_partials} finishes a reduced loss in a fixed order. Rows of more than
- * {@link #NARROW_CLASSES} classes take a work-group each, with a zeroed scratch mask of the row's
- * targets per work-group; shorter rows take one work-item each, their targets a 32-bit mask. An
+ * {@link #NARROW_CLASSES} classes take a work-group each (on a CPU device one work-item of each
+ * group takes the group's rows), with a zeroed scratch mask of the row's targets per work-group;
+ * shorter rows take one work-item each, their targets a 32-bit mask. An
  * invalid label is flagged on the device and becomes the CPU backend's exception when a result is
  * read.
  */

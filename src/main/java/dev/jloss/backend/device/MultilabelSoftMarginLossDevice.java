@@ -9,8 +9,8 @@ import dev.jloss.loss.MultiLabelSoftMarginPlan;
  * MultiLabelSoftMarginLoss on a GPU backend ({@code kernels-cl/multilabel_soft_margin_loss.cl},
  * {@code kernels-cu/multilabel_soft_margin_loss.cu}): {@code multilabel_soft_margin_loss_forward_backward}
  * writes each row's loss or its work-group's partial sum and the gradient in one pass, one
- * work-group per row for rows of at least {@link #WIDE_CLASSES} terms and one work-item per row
- * below that; {@code reduce_partials} finishes a reduced loss in a fixed order. Input, target and
+ * work-group per row for rows of at least {@link #WIDE_CLASSES} terms (on a CPU device one
+ * work-item of each group takes the group's rows) and one work-item per row below that; {@code reduce_partials} finishes a reduced loss in a fixed order. Input, target and
  * weight are read through their broadcast strides. When the input itself is broadcast, its
  * gradient is written per element of the broadcast shape into a temporary and folded back to the
  * input's shape by {@code broadcast_sum}, which adds each input element's terms in a fixed order.
