@@ -1,0 +1,419 @@
+package dev.jloss.backend.cpu;
+
+import dev.jloss.Reduction;
+import dev.jloss.Tensor;
+import dev.jloss.backend.LossKernel;
+import dev.jloss.loss.CrossEntropyPlan;
+import java.util.Arrays;
+
+/**
+ * cross_entropy on the CPU. The work is cut into fixed chunks of target positions ({@code n * S + s})
+ * across threads; each position reduces over its C logits, whose stride is S (1 for (N, C) rows).
+ *
+ * <p>Per position, with the class dimension held in cache: sweep 1 finds the maximum {@code m} (and,
+ * when needed, the weighted sums the label-smoothing or probability terms use); sweep 2 sums
+ * {@code exp(x_c - m)} in double, giving {@code lse = m + log(sum)}; the loss follows from
+ * {@code lse}. When the gradient is wanted, sweep 2 also stores {@code exp(x_c - m)} in the gradient's
+ * own memory and sweep 3 turns it in place into the gradient, {@code a * exp(x_c - m) / sum - b_c}
+ * (the target's element is recomputed from {@code lse} in double): one exp per logit, no softmax
+ * tensor, nothing recomputed. With S = 1 a position is a contiguous row; with S > 1 a block of up to
+ * {@link #BLOCK} neighbouring positions of one batch item is swept together, the class index in the
+ * outer loop and the positions (contiguous in memory) in the inner one, so nothing is transposed.
+ *
+ * <pre>
+ * class indices t, smoothing eps, weights w (ones when absent), W = sum_c w[c]:
+ *   l = (1 - eps) w[t] (lse - x_t) + eps / C (W lse - sum_c w[c] x_c)         (0 where t == ignore_index)
+ *   dl/dx_c = ((1 - eps) w[t] + eps W / C) softmax_c - (1 - eps) w[t] [c == t] - eps / C w[c]
+ * probabilities p, q = (1 - eps) p + eps / C:
+ *   l = lse sum_c w[c] q_c - sum_c w[c] q_c x_c
+ *   dl/dx_c = softmax_c sum_j w[j] q_j - w[c] q_c
+ * </pre>
+ * Each position's gradient is scaled by grad_output[i] (none), grad_output (sum), or grad_output over
+ * the mean's denominator (the targets' weight sum, found first by a sweep over the targets alone; or
+ * the number of positions for probabilities).
+ */
+public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
+    /** Input elements per chunk of work. */
+    private static final long WORK = 1 << 16;
+    /** Positions swept together when the class dimension is strided (K-dim inputs). */
+    static final int BLOCK = 256;
+
+    @Override
+    public void run(CrossEntropyPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
+        Pass pass = new Pass(p, args, gradOutput, out, grads[0]);
+        long positions = p.positions();
+        long grain = CpuParallel.grain(p.classes(), WORK);
+        CpuParallel.ChunkSum body = p.spatial() == 1 ? pass::rows : pass::blocks;
+        double sum = pass.skip ? 0 : CpuParallel.sum(positions, grain, p.classes(), body);
+        if (!pass.none && pass.o != null) {
+            pass.o[0] = (float) (sum / pass.denominator);
+        }
+    }
+
+    /** One call's arrays and constants; its methods are the loops over a chunk of positions. */
+    private static final class Pass {
+        final String fn;
+        final float[] x;
+        final ClassTargetsCpu targets;
+        final float[] q;
+        final float[] gx;
+        final float[] go;
+        final float[] o;
+        final boolean none;
+        final boolean noneOut;
+        final boolean probabilities;
+        final int classes;
+        final int spatial;
+        final long ignore;
+        final float[] weight;
+        /** The weights, all ones when there are none: for the loops over every class. */
+        final float[] w;
+        final double eps;
+        /** eps / C and (1 - eps): the smoothing's spread and the one-hot (or probability) part. */
+        final double spread;
+        final double keep;
+        /** sum_c w[c]. */
+        final double weightTotal;
+        /** mean: the targets' weight sum, or the number of positions for probabilities; else 1. */
+        final double denominator;
+        /** The upstream gradient of a reduced loss over {@code denominator}. */
+        final double reducedGrad;
+        /** Nothing to compute: probabilities over zero classes (every loss is an empty sum, 0). */
+        final boolean skip;
+
+        Pass(CrossEntropyPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor grad) {
+            fn = p.fn();
+            x = HostStorage.floats(args[0]);
+            probabilities = p.probabilityTarget();
+            targets = probabilities ? null : new ClassTargetsCpu(args[1]);
+            q = probabilities ? HostStorage.floats(args[1]) : null;
+            gx = grad == null ? null : HostStorage.floats(grad);
+            go = gradOutput == null ? null : HostStorage.floats(gradOutput);
+            o = out == null ? null : HostStorage.floats(out);
+            none = p.reduction() == Reduction.NONE;
+            noneOut = none && o != null;
+            classes = (int) p.classes();
+            spatial = (int) p.spatial();
+            ignore = p.ignoreIndex();
+            weight = p.weight();
+            if (weight != null) {
+                w = weight;
+            } else {
+                w = new float[classes];
+                Arrays.fill(w, 1f);
+            }
+            eps = p.labelSmoothing();
+            spread = eps / classes;
+            keep = 1 - eps;
+            double wt = 0;
+            for (float v : w) {
+                wt += v;
+            }
+            weightTotal = wt;
+            int positions = (int) p.positions();
+            if (p.reduction() != Reduction.MEAN) {
+                denominator = 1;
+            } else if (probabilities) {
+                // PyTorch: NaN for an empty input, else the sum over the number of positions
+                denominator = (long) positions * classes == 0 ? Double.NaN : positions;
+            } else {
+                denominator = targets.weightSum(fn, positions, classes, weight, ignore);
+            }
+            reducedGrad = none ? 0 : (go == null ? 1.0 : go[0]) / denominator;
+            skip = probabilities && classes == 0;
+        }
+
+        /** The upstream gradient at position {@code i}, over the mean's denominator. */
+        private double upstream(int i) {
+            return none ? (go == null ? 1.0 : go[i]) : reducedGrad;
+        }
+
+        /** Positions [start, end) of an (N, C) input: row n is x[n * C, (n + 1) * C). */
+        double rows(long start, long end) {
+            double acc = 0;
+            for (int n = (int) start; n < end; n++) {
+                acc += probabilities ? probabilityRow(n) : indexRow(n);
+            }
+            return acc;
+        }
+
+        private double indexRow(int n) {
+            long target = targets.get(n);
+            if (target == ignore) {
+                if (noneOut) {
+                    o[n] = 0;
+                }
+                return 0;
+            }
+            if (target < 0 || target >= classes) {
+                throw ClassTargetsCpu.outOfBounds(fn, target, classes, ignore);
+            }
+            int t = (int) target;
+            int base = n * classes;
+            float m = max(x, base, classes);
+            double s = gx != null ? expStore(x, gx, base, classes, m) : expSum(x, base, classes, m);
+            double lse = m + Math.log(s);
+            double wt = weight == null ? 1.0 : weight[t];
+            double xt = x[base + t];
+            double loss = keep * wt * (lse - xt);
+            if (eps > 0) {
+                loss += spread * (weightTotal * lse - dot(w, x, base, classes));
+            }
+            if (noneOut) {
+                o[n] = (float) loss;
+            }
+            if (gx != null) {
+                double g = upstream(n);
+                double hit = keep * wt;
+                double a = g * (hit + spread * weightTotal);
+                double b = g * spread;
+                if (eps > 0) {
+                    scaleMinusWeights(gx, base, classes, a / s, b, w);
+                } else {
+                    scale(gx, base, classes, a / s);
+                }
+                // the target's element, where a softmax near 1 cancels, from lse in double
+                gx[base + t] = (float) (a * Math.exp(xt - lse) - g * hit - b * wt);
+            }
+            return loss;
+        }
+
+        private double probabilityRow(int n) {
+            int base = n * classes;
+            float m = max(x, base, classes);
+            double wq = 0;
+            double wqx = 0;
+            for (int c = 0; c < classes; c++) {
+                double v = w[c] * (q[base + c] * keep + spread);
+                wq += v;
+                wqx += v * x[base + c];
+            }
+            double s = gx != null ? expStore(x, gx, base, classes, m) : expSum(x, base, classes, m);
+            double lse = m + Math.log(s);
+            double loss = lse * wq - wqx;
+            if (noneOut) {
+                o[n] = (float) loss;
+            }
+            if (gx != null) {
+                double g = upstream(n);
+                double a = g * wq / s;
+                for (int c = 0; c < classes; c++) {
+                    gx[base + c] = (float) (a * gx[base + c] - g * w[c] * (q[base + c] * keep + spread));
+                }
+            }
+            return loss;
+        }
+
+        /**
+         * Positions [start, end) of an (N, C, d1, ..., dk) input, in blocks of up to BLOCK positions of
+         * one batch item: element (n, c, s) is x[(n * C + c) * S + s].
+         */
+        double blocks(long start, long end) {
+            Block b = new Block();
+            double acc = 0;
+            int i = (int) start;
+            while (i < end) {
+                int n = i / spatial;
+                int s0 = i - n * spatial;
+                int len = Math.min(BLOCK, Math.min((int) end - i, spatial - s0));
+                acc += block(b, i, n * classes * spatial + s0, len);
+                i += len;
+            }
+            return acc;
+        }
+
+        /** Per-position scratch of one chunk, reused block after block. */
+        private static final class Block {
+            final int[] t = new int[BLOCK];
+            final float[] m = new float[BLOCK];
+            final double[] s = new double[BLOCK];
+            final double[] lse = new double[BLOCK];
+            final double[] sum1 = new double[BLOCK];
+            final double[] sum2 = new double[BLOCK];
+            final double[] a = new double[BLOCK];
+            final double[] b = new double[BLOCK];
+        }
+
+        /**
+         * {@code len} positions starting at position {@code pos}, whose class-0 element is x[base];
+         * class c of the block's j-th position is x[base + c * S + j].
+         */
+        private double block(Block k, int pos, int base, int len) {
+            int S = spatial;
+            int[] t = k.t;
+            float[] m = k.m;
+            double[] s = k.s;
+            double[] lse = k.lse;
+            double[] sum1 = k.sum1;
+            double[] sum2 = k.sum2;
+            double[] a = k.a;
+            double[] b = k.b;
+            if (!probabilities) {
+                for (int j = 0; j < len; j++) {
+                    long target = targets.get(pos + j);
+                    if (target == ignore) {
+                        t[j] = -1;
+                    } else if (target < 0 || target >= classes) {
+                        throw ClassTargetsCpu.outOfBounds(fn, target, classes, ignore);
+                    } else {
+                        t[j] = (int) target;
+                    }
+                }
+            }
+            Arrays.fill(m, 0, len, Float.NEGATIVE_INFINITY);
+            Arrays.fill(s, 0, len, 0.0);
+            Arrays.fill(sum1, 0, len, 0.0);
+            Arrays.fill(sum2, 0, len, 0.0);
+            for (int c = 0; c < classes; c++) {
+                int off = base + c * S;
+                for (int j = 0; j < len; j++) {
+                    m[j] = Math.max(m[j], x[off + j]);
+                }
+            }
+            if (probabilities) {
+                // sum1 = sum_c w q, sum2 = sum_c w q x
+                for (int c = 0; c < classes; c++) {
+                    int off = base + c * S;
+                    double wc = w[c];
+                    for (int j = 0; j < len; j++) {
+                        double v = wc * (q[off + j] * keep + spread);
+                        sum1[j] += v;
+                        sum2[j] += v * x[off + j];
+                    }
+                }
+            } else if (eps > 0) {
+                // sum2 = sum_c w x
+                for (int c = 0; c < classes; c++) {
+                    int off = base + c * S;
+                    double wc = w[c];
+                    for (int j = 0; j < len; j++) {
+                        sum2[j] += wc * x[off + j];
+                    }
+                }
+            }
+            for (int c = 0; c < classes; c++) {
+                int off = base + c * S;
+                if (gx != null) {
+                    for (int j = 0; j < len; j++) {
+                        double e = Math.exp(x[off + j] - (double) m[j]);
+                        gx[off + j] = (float) e;
+                        s[j] += e;
+                    }
+                } else {
+                    for (int j = 0; j < len; j++) {
+                        s[j] += Math.exp(x[off + j] - (double) m[j]);
+                    }
+                }
+            }
+            double acc = 0;
+            for (int j = 0; j < len; j++) {
+                lse[j] = m[j] + Math.log(s[j]);
+                double loss;
+                double g = gx == null ? 0 : upstream(pos + j);
+                if (probabilities) {
+                    loss = lse[j] * sum1[j] - sum2[j];
+                    a[j] = g * sum1[j] / s[j];
+                    b[j] = g;
+                } else if (t[j] < 0) {
+                    loss = 0;
+                    a[j] = 0;
+                    b[j] = 0;
+                } else {
+                    double wt = w[t[j]];
+                    loss = keep * wt * (lse[j] - x[base + t[j] * S + j]);
+                    if (eps > 0) {
+                        loss += spread * (weightTotal * lse[j] - sum2[j]);
+                    }
+                    a[j] = g * (keep * wt + spread * weightTotal);
+                    b[j] = g * spread;
+                }
+                if (noneOut) {
+                    o[pos + j] = (float) loss;
+                }
+                acc += loss;
+            }
+            if (gx == null) {
+                return acc;
+            }
+            if (probabilities) {
+                for (int c = 0; c < classes; c++) {
+                    int off = base + c * S;
+                    double wc = w[c];
+                    for (int j = 0; j < len; j++) {
+                        gx[off + j] = (float) (a[j] * gx[off + j] - b[j] * wc * (q[off + j] * keep + spread));
+                    }
+                }
+                return acc;
+            }
+            // sum1 = a / s: the factor of the stored exp(x_c - m)
+            for (int j = 0; j < len; j++) {
+                sum1[j] = a[j] / s[j];
+            }
+            for (int c = 0; c < classes; c++) {
+                int off = base + c * S;
+                double wc = w[c];
+                for (int j = 0; j < len; j++) {
+                    gx[off + j] = (float) (sum1[j] * gx[off + j] - b[j] * wc);
+                }
+            }
+            for (int j = 0; j < len; j++) {
+                if (t[j] >= 0) {
+                    int ti = base + t[j] * S + j;
+                    double g = upstream(pos + j);
+                    double wt = w[t[j]];
+                    gx[ti] = (float) (a[j] * Math.exp(x[ti] - lse[j]) - g * keep * wt - b[j] * wt);
+                }
+            }
+            return acc;
+        }
+    }
+
+    static float max(float[] x, int from, int len) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int i = from; i < from + len; i++) {
+            m = Math.max(m, x[i]);
+        }
+        return m;
+    }
+
+    /** sum_i exp(x[i] - m) in double. */
+    static double expSum(float[] x, int from, int len, float m) {
+        double s = 0;
+        for (int i = from; i < from + len; i++) {
+            s += Math.exp(x[i] - (double) m);
+        }
+        return s;
+    }
+
+    /** {@link #expSum}, also storing each exp(x[i] - m) in e[i]. */
+    static double expStore(float[] x, float[] e, int from, int len, float m) {
+        double s = 0;
+        for (int i = from; i < from + len; i++) {
+            double v = Math.exp(x[i] - (double) m);
+            e[i] = (float) v;
+            s += v;
+        }
+        return s;
+    }
+
+    static double dot(float[] w, float[] x, int from, int len) {
+        double s = 0;
+        for (int c = 0; c < len; c++) {
+            s += (double) w[c] * x[from + c];
+        }
+        return s;
+    }
+
+    static void scale(float[] e, int from, int len, double a) {
+        for (int i = from; i < from + len; i++) {
+            e[i] = (float) (a * e[i]);
+        }
+    }
+
+    /** e[from + c] = a e[from + c] - b w[c]. */
+    static void scaleMinusWeights(float[] e, int from, int len, double a, double b, float[] w) {
+        for (int c = 0; c < len; c++) {
+            e[from + c] = (float) (a * e[from + c] - b * w[c]);
+        }
+    }
+}
