@@ -12,13 +12,16 @@ import java.util.Arrays;
  *
  * <p>Per position, with the class dimension held in cache: sweep 1 finds the maximum {@code m} (and,
  * when needed, the weighted sums the label-smoothing or probability terms use); sweep 2 sums
- * {@code exp(x_c - m)} in double, giving {@code lse = m + log(sum)}; the loss follows from
- * {@code lse}. When the gradient is wanted, sweep 2 also stores {@code exp(x_c - m)} in the gradient's
- * own memory and sweep 3 turns it in place into the gradient, {@code a * exp(x_c - m) / sum - b_c}
- * (the target's element is recomputed from {@code lse} in double): one exp per logit, no softmax
- * tensor, nothing recomputed. With S = 1 a position is a contiguous row; with S > 1 a block of up to
- * {@link #BLOCK} neighbouring positions of one batch item is swept together, the class index in the
- * outer loop and the positions (contiguous in memory) in the inner one, so nothing is transposed.
+ * {@code exp(x_c - m)} in double, giving {@code lse = m + log(sum)}, and the loss follows from
+ * {@code lse}. When the gradient is wanted, sweep 2 also keeps each {@code exp(x_c - m)} in a
+ * chunk-local double buffer (one row, or one block) and sweep 3 writes the gradient from it once:
+ * one exp per logit, no softmax tensor, nothing recomputed. With S = 1 a position is a contiguous
+ * row; with S > 1 a block of neighbouring positions of one batch item is swept together, the class
+ * in the outer loop and the positions (contiguous in memory) in the inner one, so nothing is transposed.
+ *
+ * <p>NOTE: the exps go to a double buffer, not straight into the float gradient: on JDK 17 a loop
+ * storing {@code (float) Math.exp(..)} runs about 4x slower than one storing the double (measured),
+ * and the double keeps the gradient's target element free of float cancellation.
  *
  * <pre>
  * class indices t, smoothing eps, weights w (ones when absent), W = sum_c w[c]:
@@ -34,9 +37,11 @@ import java.util.Arrays;
  */
 public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
     /** Input elements per chunk of work. */
-    private static final long WORK = 1 << 16;
-    /** Positions swept together when the class dimension is strided (K-dim inputs). */
+    private static final long WORK = 1 << 18;
+    /** At most this many positions are swept together when the class dimension is strided (K-dim). */
     static final int BLOCK = 256;
+    /** Doubles of exp buffer a K-dim block may use: the block shrinks for wide class dimensions. */
+    private static final int BLOCK_BUFFER = 1 << 15;
 
     @Override
     public void run(CrossEntropyPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
@@ -80,6 +85,8 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
         final double reducedGrad;
         /** Nothing to compute: probabilities over zero classes (every loss is an empty sum, 0). */
         final boolean skip;
+        /** Positions per K-dim block. */
+        final int block;
 
         Pass(CrossEntropyPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor grad) {
             fn = p.fn();
@@ -121,6 +128,7 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
             }
             reducedGrad = none ? 0 : (go == null ? 1.0 : go[0]) / denominator;
             skip = probabilities && classes == 0;
+            block = Math.max(1, Math.min(BLOCK, Math.min(spatial, BLOCK_BUFFER / Math.max(1, classes))));
         }
 
         /** The upstream gradient at position {@code i}, over the mean's denominator. */
@@ -130,14 +138,16 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
 
         /** Positions [start, end) of an (N, C) input: row n is x[n * C, (n + 1) * C). */
         double rows(long start, long end) {
+            double[] e = gx == null ? null : new double[classes];
             double acc = 0;
             for (int n = (int) start; n < end; n++) {
-                acc += probabilities ? probabilityRow(n) : indexRow(n);
+                acc += probabilities ? probabilityRow(n, e) : indexRow(n, e);
             }
             return acc;
         }
 
-        private double indexRow(int n) {
+        /** One row with a class-index target; {@code e} receives the row's exps when the gradient is wanted. */
+        private double indexRow(int n, double[] e) {
             long target = targets.get(n);
             if (target == ignore) {
                 if (noneOut) {
@@ -151,34 +161,33 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
             int t = (int) target;
             int base = n * classes;
             float m = max(x, base, classes);
-            double s = gx != null ? expStore(x, gx, base, classes, m) : expSum(x, base, classes, m);
+            double s = e != null ? expStore(x, base, classes, m, e) : expSum(x, base, classes, m);
             double lse = m + Math.log(s);
-            double wt = weight == null ? 1.0 : weight[t];
-            double xt = x[base + t];
-            double loss = keep * wt * (lse - xt);
+            double wt = w[t];
+            double loss = keep * wt * (lse - x[base + t]);
             if (eps > 0) {
                 loss += spread * (weightTotal * lse - dot(w, x, base, classes));
             }
             if (noneOut) {
                 o[n] = (float) loss;
             }
-            if (gx != null) {
+            if (e != null) {
                 double g = upstream(n);
                 double hit = keep * wt;
-                double a = g * (hit + spread * weightTotal);
+                double a = g * (hit + spread * weightTotal) / s;
                 double b = g * spread;
                 if (eps > 0) {
-                    scaleMinusWeights(gx, base, classes, a / s, b, w);
+                    gradMinusWeights(gx, base, classes, e, a, b, w);
                 } else {
-                    scale(gx, base, classes, a / s);
+                    grad(gx, base, classes, e, a);
                 }
-                // the target's element, where a softmax near 1 cancels, from lse in double
-                gx[base + t] = (float) (a * Math.exp(xt - lse) - g * hit - b * wt);
+                gx[base + t] = (float) (a * e[t] - g * hit - b * wt);
             }
             return loss;
         }
 
-        private double probabilityRow(int n) {
+        /** One row with a class-probability target. */
+        private double probabilityRow(int n, double[] e) {
             int base = n * classes;
             float m = max(x, base, classes);
             double wq = 0;
@@ -188,34 +197,34 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
                 wq += v;
                 wqx += v * x[base + c];
             }
-            double s = gx != null ? expStore(x, gx, base, classes, m) : expSum(x, base, classes, m);
+            double s = e != null ? expStore(x, base, classes, m, e) : expSum(x, base, classes, m);
             double lse = m + Math.log(s);
             double loss = lse * wq - wqx;
             if (noneOut) {
                 o[n] = (float) loss;
             }
-            if (gx != null) {
+            if (e != null) {
                 double g = upstream(n);
                 double a = g * wq / s;
                 for (int c = 0; c < classes; c++) {
-                    gx[base + c] = (float) (a * gx[base + c] - g * w[c] * (q[base + c] * keep + spread));
+                    gx[base + c] = (float) (a * e[c] - g * w[c] * (q[base + c] * keep + spread));
                 }
             }
             return loss;
         }
 
         /**
-         * Positions [start, end) of an (N, C, d1, ..., dk) input, in blocks of up to BLOCK positions of
-         * one batch item: element (n, c, s) is x[(n * C + c) * S + s].
+         * Positions [start, end) of an (N, C, d1, ..., dk) input, in blocks of up to {@code block}
+         * positions of one batch item: element (n, c, s) is x[(n * C + c) * S + s].
          */
         double blocks(long start, long end) {
-            Block b = new Block();
+            Block b = new Block(block, gx == null ? 0 : classes);
             double acc = 0;
             int i = (int) start;
             while (i < end) {
                 int n = i / spatial;
                 int s0 = i - n * spatial;
-                int len = Math.min(BLOCK, Math.min((int) end - i, spatial - s0));
+                int len = Math.min(block, Math.min((int) end - i, spatial - s0));
                 acc += block(b, i, n * classes * spatial + s0, len);
                 i += len;
             }
@@ -224,14 +233,28 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
 
         /** Per-position scratch of one chunk, reused block after block. */
         private static final class Block {
-            final int[] t = new int[BLOCK];
-            final float[] m = new float[BLOCK];
-            final double[] s = new double[BLOCK];
-            final double[] lse = new double[BLOCK];
-            final double[] sum1 = new double[BLOCK];
-            final double[] sum2 = new double[BLOCK];
-            final double[] a = new double[BLOCK];
-            final double[] b = new double[BLOCK];
+            final int[] t;
+            final float[] m;
+            final double[] s;
+            final double[] lse;
+            final double[] sum1;
+            final double[] sum2;
+            final double[] a;
+            final double[] b;
+            /** exp(x - m) of class c, position j at e[c * len + j]. */
+            final double[] e;
+
+            Block(int block, int classes) {
+                t = new int[block];
+                m = new float[block];
+                s = new double[block];
+                lse = new double[block];
+                sum1 = new double[block];
+                sum2 = new double[block];
+                a = new double[block];
+                b = new double[block];
+                e = new double[block * classes];
+            }
         }
 
         /**
@@ -248,6 +271,8 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
             double[] sum2 = k.sum2;
             double[] a = k.a;
             double[] b = k.b;
+            double[] e = k.e;
+            boolean wantGrad = gx != null;
             if (!probabilities) {
                 for (int j = 0; j < len; j++) {
                     long target = targets.get(pos + j);
@@ -293,11 +318,12 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
             }
             for (int c = 0; c < classes; c++) {
                 int off = base + c * S;
-                if (gx != null) {
+                if (wantGrad) {
+                    int eo = c * len;
                     for (int j = 0; j < len; j++) {
-                        double e = Math.exp(x[off + j] - (double) m[j]);
-                        gx[off + j] = (float) e;
-                        s[j] += e;
+                        double v = Math.exp(x[off + j] - (double) m[j]);
+                        e[eo + j] = v;
+                        s[j] += v;
                     }
                 } else {
                     for (int j = 0; j < len; j++) {
@@ -309,7 +335,7 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
             for (int j = 0; j < len; j++) {
                 lse[j] = m[j] + Math.log(s[j]);
                 double loss;
-                double g = gx == null ? 0 : upstream(pos + j);
+                double g = wantGrad ? upstream(pos + j) : 0;
                 if (probabilities) {
                     loss = lse[j] * sum1[j] - sum2[j];
                     a[j] = g * sum1[j] / s[j];
@@ -324,7 +350,7 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
                     if (eps > 0) {
                         loss += spread * (weightTotal * lse[j] - sum2[j]);
                     }
-                    a[j] = g * (keep * wt + spread * weightTotal);
+                    a[j] = g * (keep * wt + spread * weightTotal) / s[j];
                     b[j] = g * spread;
                 }
                 if (noneOut) {
@@ -332,36 +358,30 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
                 }
                 acc += loss;
             }
-            if (gx == null) {
+            if (!wantGrad) {
                 return acc;
-            }
-            if (probabilities) {
-                for (int c = 0; c < classes; c++) {
-                    int off = base + c * S;
-                    double wc = w[c];
-                    for (int j = 0; j < len; j++) {
-                        gx[off + j] = (float) (a[j] * gx[off + j] - b[j] * wc * (q[off + j] * keep + spread));
-                    }
-                }
-                return acc;
-            }
-            // sum1 = a / s: the factor of the stored exp(x_c - m)
-            for (int j = 0; j < len; j++) {
-                sum1[j] = a[j] / s[j];
             }
             for (int c = 0; c < classes; c++) {
                 int off = base + c * S;
+                int eo = c * len;
                 double wc = w[c];
-                for (int j = 0; j < len; j++) {
-                    gx[off + j] = (float) (sum1[j] * gx[off + j] - b[j] * wc);
+                if (probabilities) {
+                    for (int j = 0; j < len; j++) {
+                        gx[off + j] = (float) (a[j] * e[eo + j] - b[j] * wc * (q[off + j] * keep + spread));
+                    }
+                } else {
+                    for (int j = 0; j < len; j++) {
+                        gx[off + j] = (float) (a[j] * e[eo + j] - b[j] * wc);
+                    }
                 }
             }
-            for (int j = 0; j < len; j++) {
-                if (t[j] >= 0) {
-                    int ti = base + t[j] * S + j;
-                    double g = upstream(pos + j);
-                    double wt = w[t[j]];
-                    gx[ti] = (float) (a[j] * Math.exp(x[ti] - lse[j]) - g * keep * wt - b[j] * wt);
+            if (!probabilities) {
+                for (int j = 0; j < len; j++) {
+                    if (t[j] >= 0) {
+                        double wt = w[t[j]];
+                        double g = upstream(pos + j);
+                        gx[base + t[j] * S + j] = (float) (a[j] * e[t[j] * len + j] - g * keep * wt - b[j] * wt);
+                    }
                 }
             }
             return acc;
@@ -376,7 +396,7 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
         return m;
     }
 
-    /** sum_i exp(x[i] - m) in double. */
+    /** sum_i exp(x[from + i] - m) in double. */
     static double expSum(float[] x, int from, int len, float m) {
         double s = 0;
         for (int i = from; i < from + len; i++) {
@@ -385,12 +405,12 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
         return s;
     }
 
-    /** {@link #expSum}, also storing each exp(x[i] - m) in e[i]. */
-    static double expStore(float[] x, float[] e, int from, int len, float m) {
+    /** {@link #expSum}, also keeping each exp(x[from + i] - m) in e[i]. */
+    static double expStore(float[] x, int from, int len, float m, double[] e) {
         double s = 0;
-        for (int i = from; i < from + len; i++) {
-            double v = Math.exp(x[i] - (double) m);
-            e[i] = (float) v;
+        for (int i = 0; i < len; i++) {
+            double v = Math.exp(x[from + i] - (double) m);
+            e[i] = v;
             s += v;
         }
         return s;
@@ -404,16 +424,17 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
         return s;
     }
 
-    static void scale(float[] e, int from, int len, double a) {
-        for (int i = from; i < from + len; i++) {
-            e[i] = (float) (a * e[i]);
+    /** g[from + c] = a e[c]. */
+    static void grad(float[] g, int from, int len, double[] e, double a) {
+        for (int c = 0; c < len; c++) {
+            g[from + c] = (float) (a * e[c]);
         }
     }
 
-    /** e[from + c] = a e[from + c] - b w[c]. */
-    static void scaleMinusWeights(float[] e, int from, int len, double a, double b, float[] w) {
+    /** g[from + c] = a e[c] - b w[c]. */
+    static void gradMinusWeights(float[] g, int from, int len, double[] e, double a, double b, float[] w) {
         for (int c = 0; c < len; c++) {
-            e[from + c] = (float) (a * e[from + c] - b * w[c]);
+            g[from + c] = (float) (a * e[c] - b * w[c]);
         }
     }
 }
