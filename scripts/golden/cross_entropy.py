@@ -85,6 +85,8 @@ def cases():
                       randn32(g, 33, 7, scale=3.0), targets(g, 7, (33,), ignore=-100)))
         out.append(ce(f"k3_{r}", {"reduction": r, "weight": weight(g, 3), "ignore_index": 2, "label_smoothing": 0.2},
                       randn32(g, 2, 3, 2, 2, 3), targets(g, 3, (2, 2, 2, 3), ignore=2)))
+    # a spatial extent beyond one block of positions (256)
+    for r in ("none", "mean"):
         out.append(ce(f"k1_wide_spatial_{r}", {"reduction": r, "label_smoothing": 0.1},
                       randn32(g, 2, 4, 300), targets(g, 4, (2, 300), ignore=-100)))
     # wide rows (C = 1000)
