@@ -399,8 +399,8 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
     /** sum_i exp(x[from + i] - m) in double. */
     static double expSum(float[] x, int from, int len, float m) {
         double s = 0;
-        for (int i = from; i < from + len; i++) {
-            s += Math.exp(x[i] - (double) m);
+        for (int i = 0; i < len; i++) {
+            s += Math.exp(x[from + i] - (double) m);
         }
         return s;
     }
