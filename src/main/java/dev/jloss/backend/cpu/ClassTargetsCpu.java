@@ -6,13 +6,16 @@ import dev.jloss.loss.Checks;
 
 /**
  * Reading class-index targets (int64 or int32) for the CPU kernels of nll_loss and cross_entropy,
- * the range check made as each target is read, and the sum of the targets' weights that a fused
- * {@code mean} needs before it writes the gradient.
+ * the range check made as each target is read, and the {@code mean}'s denominator, the sum of the
+ * targets' weights.
+ *
+ * <p>A forward-only {@code mean} gets the denominator from the loss pass itself: each chunk adds the
+ * weights of its positions and stores the partial at its chunk index ({@link #chunkPartials}), and the
+ * partials are added in chunk order ({@link #sumInOrder}). A {@code mean} that writes the gradient needs
+ * the denominator first, so it sweeps the targets alone beforehand ({@link #weightSum}), with the same
+ * chunks and the same additions in the same order: both give the same bits.
  */
 final class ClassTargetsCpu {
-    /** Target positions per chunk of the weight-sum sweep. */
-    private static final long GRAIN = 1 << 15;
-
     final long[] longs;
     final int[] ints;
 
@@ -31,14 +34,18 @@ final class ClassTargetsCpu {
                 + "or ignore_index %d)", target, classes, classes, ignoreIndex);
     }
 
+    /** The weight a non-ignored target contributes to the denominator; every kernel adds exactly this. */
+    static double weightOf(float[] weight, int target) {
+        return weight == null ? 1.0 : weight[target];
+    }
+
     /**
-     * The mean's denominator: {@code sum w[t]} over the positions whose target {@code t} is not
-     * {@code ignoreIndex} (their count when {@code weight} is null). Rejects targets out of range.
-     * Reads only the targets (a pass over {@code positions} integers, small beside the input); every
-     * {@code mean} takes its denominator from here, so forward and fused calls divide by the same bits.
+     * The mean's denominator, {@code sum weightOf(t)} over the positions whose target is not
+     * {@code ignoreIndex}, in chunks of {@code grain} positions added in order. Rejects targets out of
+     * range. Reads only the targets: one pass over {@code positions} integers.
      */
-    double weightSum(String fn, int positions, long classes, float[] weight, long ignoreIndex) {
-        return CpuParallel.sum(positions, GRAIN, 1, (start, end) -> {
+    double weightSum(String fn, int positions, long classes, float[] weight, long ignoreIndex, long grain) {
+        return CpuParallel.sum(positions, grain, 1, (start, end) -> {
             double sum = 0;
             for (int i = (int) start; i < end; i++) {
                 long t = get(i);
@@ -48,9 +55,23 @@ final class ClassTargetsCpu {
                 if (t < 0 || t >= classes) {
                     throw outOfBounds(fn, t, classes, ignoreIndex);
                 }
-                sum += weight == null ? 1 : weight[(int) t];
+                sum += weightOf(weight, (int) t);
             }
             return sum;
         });
+    }
+
+    /** One slot per chunk of {@code grain} positions. */
+    static double[] chunkPartials(long positions, long grain) {
+        return new double[(int) ((positions + grain - 1) / grain)];
+    }
+
+    /** The partials added in chunk order, as {@link CpuParallel#sum} adds its chunks. */
+    static double sumInOrder(double[] partials) {
+        double total = 0.0;
+        for (double p : partials) {
+            total += p;
+        }
+        return total;
     }
 }

@@ -32,8 +32,9 @@ import java.util.Arrays;
  *   dl/dx_c = softmax_c sum_j w[j] q_j - w[c] q_c
  * </pre>
  * Each position's gradient is scaled by grad_output[i] (none), grad_output (sum), or grad_output over
- * the mean's denominator (the targets' weight sum, found first by a sweep over the targets alone; or
- * the number of positions for probabilities).
+ * the mean's denominator: the targets' weight sum (summed by the loss pass itself for a forward-only
+ * call, by a sweep over the targets alone before it when the gradient is wanted; see
+ * {@link ClassTargetsCpu}), or the number of positions for probabilities.
  */
 public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
     /** Input elements per chunk of work. */
@@ -46,12 +47,12 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
     @Override
     public void run(CrossEntropyPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
         Pass pass = new Pass(p, args, gradOutput, out, grads[0]);
-        long positions = p.positions();
-        long grain = CpuParallel.grain(p.classes(), WORK);
         CpuParallel.ChunkSum body = p.spatial() == 1 ? pass::rows : pass::blocks;
-        double sum = pass.skip ? 0 : CpuParallel.sum(positions, grain, p.classes(), body);
+        double sum = pass.skip ? 0 : CpuParallel.sum(p.positions(), pass.grain, p.classes(), body);
         if (!pass.none && pass.o != null) {
-            pass.o[0] = (float) (sum / pass.denominator);
+            double denominator = pass.chunkWeights != null ? ClassTargetsCpu.sumInOrder(pass.chunkWeights)
+                    : pass.denominator;
+            pass.o[0] = (float) (sum / denominator);
         }
     }
 
@@ -79,8 +80,15 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
         final double keep;
         /** sum_c w[c]. */
         final double weightTotal;
-        /** mean: the targets' weight sum, or the number of positions for probabilities; else 1. */
+        /** Positions per chunk. */
+        final long grain;
+        /**
+         * mean: the targets' weight sum (found before the loss pass when the gradient is wanted), or
+         * the number of positions for probabilities; else 1.
+         */
         final double denominator;
+        /** A class-index mean without gradient: each chunk's weight sum, the denominator's partials. */
+        final double[] chunkWeights;
         /** The upstream gradient of a reduced loss over {@code denominator}. */
         final double reducedGrad;
         /** Nothing to compute: probabilities over zero classes (every loss is an empty sum, 0). */
@@ -118,13 +126,18 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
             }
             weightTotal = wt;
             int positions = (int) p.positions();
+            grain = CpuParallel.grain(classes, WORK);
+            boolean classMean = p.reduction() == Reduction.MEAN && !probabilities;
+            chunkWeights = classMean && gx == null ? ClassTargetsCpu.chunkPartials(positions, grain) : null;
             if (p.reduction() != Reduction.MEAN) {
                 denominator = 1;
             } else if (probabilities) {
                 // PyTorch: NaN for an empty input, else the sum over the number of positions
                 denominator = (long) positions * classes == 0 ? Double.NaN : positions;
+            } else if (gx != null) {
+                denominator = targets.weightSum(fn, positions, classes, weight, ignore, grain);
             } else {
-                denominator = targets.weightSum(fn, positions, classes, weight, ignore);
+                denominator = Double.NaN; // from chunkWeights once the loss pass is done
             }
             reducedGrad = none ? 0 : (go == null ? 1.0 : go[0]) / denominator;
             skip = probabilities && classes == 0;
@@ -140,8 +153,22 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
         double rows(long start, long end) {
             double[] e = gx == null ? null : new double[classes];
             double acc = 0;
+            if (probabilities) {
+                for (int n = (int) start; n < end; n++) {
+                    acc += probabilityRow(n, e);
+                }
+                return acc;
+            }
+            double weights = 0;
             for (int n = (int) start; n < end; n++) {
-                acc += probabilities ? probabilityRow(n, e) : indexRow(n, e);
+                acc += indexRow(n, e);
+                long t = targets.get(n);
+                if (t != ignore) {
+                    weights += ClassTargetsCpu.weightOf(weight, (int) t);
+                }
+            }
+            if (chunkWeights != null) {
+                chunkWeights[(int) (start / grain)] = weights;
             }
             return acc;
         }
@@ -228,6 +255,9 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
                 acc += block(b, i, n * classes * spatial + s0, len);
                 i += len;
             }
+            if (chunkWeights != null) {
+                chunkWeights[(int) (start / grain)] = b.weights;
+            }
             return acc;
         }
 
@@ -243,6 +273,8 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
             final double[] b;
             /** exp(x - m) of class c, position j at e[c * len + j]. */
             final double[] e;
+            /** The chunk's weight sum so far, position after position. */
+            double weights;
 
             Block(int block, int classes) {
                 t = new int[block];
@@ -332,6 +364,7 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
                 }
             }
             double acc = 0;
+            double weights = k.weights;
             for (int j = 0; j < len; j++) {
                 lse[j] = m[j] + Math.log(s[j]);
                 double loss;
@@ -346,6 +379,7 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
                     b[j] = 0;
                 } else {
                     double wt = w[t[j]];
+                    weights += ClassTargetsCpu.weightOf(weight, t[j]);
                     loss = keep * wt * (lse[j] - x[base + t[j] * S + j]);
                     if (eps > 0) {
                         loss += spread * (weightTotal * lse[j] - sum2[j]);
@@ -358,6 +392,7 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
                 }
                 acc += loss;
             }
+            k.weights = weights;
             if (!wantGrad) {
                 return acc;
             }

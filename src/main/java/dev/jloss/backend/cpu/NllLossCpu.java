@@ -8,9 +8,9 @@ import dev.jloss.loss.NllLossPlan;
 /**
  * nll_loss on the CPU: one sweep over the target positions, in fixed chunks across threads. Each
  * position reads its target (range-checked as it is read), then the one input element it picks,
- * {@code x[(n * C + t) * S + s]}, and writes the loss and/or that element's gradient. {@code mean}
- * first sums the targets' weights (a sweep over the targets alone), so the gradient is written
- * already divided.
+ * {@code x[(n * C + t) * S + s]}, and writes the loss and/or that element's gradient. A {@code mean}
+ * that writes the gradient first sums the targets' weights (a sweep over the targets alone), so the
+ * gradient is written already divided; a forward-only {@code mean} sums them in the same sweep.
  *
  * <pre>
  *   l_i = -w[t_i] x[n, t_i, s]            (0 where t_i == ignore_index)
@@ -37,13 +37,16 @@ public final class NllLossCpu implements LossKernel<NllLossPlan> {
         long ignore = p.ignoreIndex();
         String fn = p.fn();
 
-        double totalWeight = mean ? targets.weightSum(fn, positions, classes, weight, ignore) : 1;
+        boolean weightsFirst = mean && gx != null;
+        double[] chunkWeights = mean && !weightsFirst ? ClassTargetsCpu.chunkPartials(positions, GRAIN) : null;
+        double totalWeight = weightsFirst ? targets.weightSum(fn, positions, classes, weight, ignore, GRAIN) : 1;
         // PyTorch's grad = -(grad_output / total_weight), then times w[t]: a zero weight over a zero
         // total gives NaN, as there
-        double reducedGrad = none ? 0 : -((go == null ? 1.0 : go[0]) / (mean ? totalWeight : 1.0));
+        double reducedGrad = none || gx == null ? 0 : -((go == null ? 1.0 : go[0]) / totalWeight);
 
         double sum = CpuParallel.sum(positions, GRAIN, 1, (start, end) -> {
             double acc = 0;
+            double weights = 0;
             for (int i = (int) start; i < end; i++) {
                 long t = targets.get(i);
                 if (t == ignore) {
@@ -57,9 +60,10 @@ public final class NllLossCpu implements LossKernel<NllLossPlan> {
                 }
                 int n = i / spatial;
                 int xi = (n * classes + (int) t) * spatial + (i - n * spatial);
-                double w = weight == null ? 1.0 : weight[(int) t];
+                double w = ClassTargetsCpu.weightOf(weight, (int) t);
                 double l = -x[xi] * w;
                 acc += l;
+                weights += w;
                 if (none && o != null) {
                     o[i] = (float) l;
                 }
@@ -68,9 +72,15 @@ public final class NllLossCpu implements LossKernel<NllLossPlan> {
                     gx[xi] = (float) (g * w);
                 }
             }
+            if (chunkWeights != null) {
+                chunkWeights[(int) (start / GRAIN)] = weights;
+            }
             return acc;
         });
         if (!none && o != null) {
+            if (chunkWeights != null) {
+                totalWeight = ClassTargetsCpu.sumInOrder(chunkWeights);
+            }
             o[0] = (float) (mean ? sum / totalWeight : sum);
         }
     }
