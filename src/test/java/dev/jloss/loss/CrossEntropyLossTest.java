@@ -145,75 +145,86 @@ class CrossEntropyLossTest {
     // Inputs of over 2^19 elements: several chunks of CrossEntropyCpu's 2^18, so several threads.
 
     /**
-     * Loss per position and gradient of sum(go * loss), in double. Each position's loss is
-     * sum_k coef_k (-log softmax_k), coef_k the weight of class k's log-probability: (1 - eps) w_t [k == t]
-     * + eps / C w_k for a class index t, w_k ((1 - eps) p_k + eps / C) for probabilities p; and
-     * d(-log softmax_k)/dx_c = softmax_c - [k == c].
+     * Per position, in double: the softmax, and coef_k, the weight of class k's log-probability in
+     * the loss: (1 - eps) w_t [k == t] + eps / C w_k for a class index t (0 where ignored),
+     * w_k ((1 - eps) p_k + eps / C) for probabilities p. The loss is sum_k coef_k (-log softmax_k);
+     * {@code denominator} is the mean's.
      */
-    private static double[][] reference(float[] x, long[] t, float[] p, int n, int c, int s, float[] w, long ignore,
-                                        double eps, Reduction r, double[] go) {
-        double[] loss = new double[n * s];
-        double[][] coef = new double[n * s][];
-        double[][] prob = new double[n * s][];
-        double denominator = 0;
-        double total = 0;
-        for (int b = 0; b < n; b++) {
-            for (int k = 0; k < s; k++) {
-                int i = b * s + k;
-                double[] logits = new double[c];
-                for (int j = 0; j < c; j++) {
-                    logits[j] = x[(b * c + j) * s + k];
-                }
-                double max = Double.NEGATIVE_INFINITY;
-                for (double v : logits) {
-                    max = Math.max(max, v);
-                }
-                double z = 0;
-                for (double v : logits) {
-                    z += Math.exp(v - max);
-                }
-                double[] logp = new double[c];
-                prob[i] = new double[c];
-                for (int j = 0; j < c; j++) {
-                    logp[j] = logits[j] - max - Math.log(z);
-                    prob[i][j] = Math.exp(logp[j]);
-                }
-                coef[i] = new double[c];
-                if (p != null) {
+    private record Reference(int n, int c, int s, double[] loss, double[][] coef, double[][] prob, double denominator) {
+
+        static Reference of(float[] x, long[] t, float[] p, int n, int c, int s, float[] w, long ignore, double eps) {
+            double[] loss = new double[n * s];
+            double[][] coef = new double[n * s][];
+            double[][] prob = new double[n * s][];
+            double denominator = 0;
+            for (int b = 0; b < n; b++) {
+                for (int k = 0; k < s; k++) {
+                    int i = b * s + k;
+                    double max = Double.NEGATIVE_INFINITY;
                     for (int j = 0; j < c; j++) {
-                        coef[i][j] = (w == null ? 1 : w[j]) * ((1 - eps) * p[(b * c + j) * s + k] + eps / c);
+                        max = Math.max(max, x[(b * c + j) * s + k]);
                     }
-                    denominator += 1;
-                } else if (t[i] != ignore) {
-                    int cls = (int) t[i];
+                    double z = 0;
                     for (int j = 0; j < c; j++) {
-                        coef[i][j] = eps / c * (w == null ? 1 : w[j]);
+                        z += Math.exp(x[(b * c + j) * s + k] - max);
                     }
-                    coef[i][cls] += (1 - eps) * (w == null ? 1 : w[cls]);
-                    denominator += w == null ? 1 : w[cls];
-                }
-                for (int j = 0; j < c; j++) {
-                    loss[i] -= coef[i][j] * logp[j];
-                }
-                total += loss[i];
-            }
-        }
-        double[] grad = new double[n * c * s];
-        for (int b = 0; b < n; b++) {
-            for (int k = 0; k < s; k++) {
-                int i = b * s + k;
-                double g = r == Reduction.NONE ? go[i] : r == Reduction.MEAN ? go[0] / denominator : go[0];
-                double coefSum = 0;
-                for (double v : coef[i]) {
-                    coefSum += v;
-                }
-                for (int j = 0; j < c; j++) {
-                    grad[(b * c + j) * s + k] = g * (prob[i][j] * coefSum - coef[i][j]);
+                    double[] logp = new double[c];
+                    prob[i] = new double[c];
+                    for (int j = 0; j < c; j++) {
+                        logp[j] = x[(b * c + j) * s + k] - max - Math.log(z);
+                        prob[i][j] = Math.exp(logp[j]);
+                    }
+                    coef[i] = new double[c];
+                    if (p != null) {
+                        for (int j = 0; j < c; j++) {
+                            coef[i][j] = (w == null ? 1 : w[j]) * ((1 - eps) * p[(b * c + j) * s + k] + eps / c);
+                        }
+                        denominator += 1;
+                    } else if (t[i] != ignore) {
+                        int cls = (int) t[i];
+                        for (int j = 0; j < c; j++) {
+                            coef[i][j] = eps / c * (w == null ? 1 : w[j]);
+                        }
+                        coef[i][cls] += (1 - eps) * (w == null ? 1 : w[cls]);
+                        denominator += w == null ? 1 : w[cls];
+                    }
+                    for (int j = 0; j < c; j++) {
+                        loss[i] -= coef[i][j] * logp[j];
+                    }
                 }
             }
+            return new Reference(n, c, s, loss, coef, prob, denominator);
         }
-        double[] out = r == Reduction.NONE ? loss : new double[] {r == Reduction.MEAN ? total / denominator : total};
-        return new double[][] {out, grad};
+
+        double[] output(Reduction r) {
+            if (r == Reduction.NONE) {
+                return loss;
+            }
+            double total = 0;
+            for (double v : loss) {
+                total += v;
+            }
+            return new double[] {r == Reduction.MEAN ? total / denominator : total};
+        }
+
+        /** The gradient of sum(go * output) from d(-log softmax_k)/dx_j = softmax_j - [k == j]. */
+        double[] grad(Reduction r, double[] go) {
+            double[] grad = new double[n * c * s];
+            for (int b = 0; b < n; b++) {
+                for (int k = 0; k < s; k++) {
+                    int i = b * s + k;
+                    double g = r == Reduction.NONE ? go[i] : r == Reduction.MEAN ? go[0] / denominator : go[0];
+                    double coefSum = 0;
+                    for (double v : coef[i]) {
+                        coefSum += v;
+                    }
+                    for (int j = 0; j < c; j++) {
+                        grad[(b * c + j) * s + k] = g * (prob[i][j] * coefSum - coef[i][j]);
+                    }
+                }
+            }
+            return grad;
+        }
     }
 
     private record Case(int n, int c, int s, boolean weighted, long ignore, double eps, boolean probabilities,
@@ -257,6 +268,7 @@ class CrossEntropyLossTest {
             }
         }
         Tensor xt = cpu.tensor(x, shape);
+        Reference ref = Reference.of(x, t, p, n, c, s, w, k.ignore, k.eps);
         for (Reduction r : REDUCTIONS) {
             CrossEntropyLoss loss = CrossEntropyLoss.builder().reduction(r).weight(w)
                     .ignoreIndex(k.probabilities ? -100 : k.ignore).labelSmoothing(k.eps).build();
@@ -267,15 +279,16 @@ class CrossEntropyLossTest {
                 gof[i] = (float) (rnd.nextDouble() * 2 - 0.5);
                 go[i] = gof[i];
             }
-            double[][] ref = reference(x, t, p, n, c, s, w, k.ignore, k.eps, r, go);
+            double[] expected = ref.output(r);
             String what = k + " " + r;
             try (LossResult res = loss.forwardBackwardWith(cpu.tensor(gof, outShape), xt, tt)) {
-                assertAllClose(what + " loss", outShape, ref[0], res.loss().shape(), res.loss().toFloatArray(), RTOL, ATOL);
-                assertAllClose(what + " grad", shape, ref[1], res.grad("input").shape(), res.grad("input").toFloatArray(),
-                        RTOL, ATOL);
+                assertAllClose(what + " loss", outShape, expected, res.loss().shape(), res.loss().toFloatArray(), RTOL,
+                        ATOL);
+                assertAllClose(what + " grad", shape, ref.grad(r, go), res.grad("input").shape(),
+                        res.grad("input").toFloatArray(), RTOL, ATOL);
             }
             try (Tensor out = loss.forward(xt, tt)) {
-                assertAllClose(what + " forward", outShape, ref[0], out.shape(), out.toFloatArray(), RTOL, ATOL);
+                assertAllClose(what + " forward", outShape, expected, out.shape(), out.toFloatArray(), RTOL, ATOL);
             }
         }
     }
