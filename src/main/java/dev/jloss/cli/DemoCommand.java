@@ -180,7 +180,7 @@ final class DemoCommand implements Callable<Integer> {
 
     private int workedExamples(PrintWriter out, Backend b, Backend cpu) {
         out.println("The seed article's worked examples: PyTorch's printed output beside jloss's");
-        out.printf(Locale.ROOT, "  %-20s %-37s %-30s %-30s%n", "LOSS", "SETTING", "PYTORCH (ARTICLE)", "JLOSS");
+        out.printf(Locale.ROOT, "  %-20s %-37s %-36s %-36s%n", "LOSS", "SETTING", "PYTORCH (ARTICLE)", "JLOSS");
         int ok = 0;
         int bad = 0;
         List<String> missing = new ArrayList<>();
@@ -213,7 +213,7 @@ final class DemoCommand implements Callable<Integer> {
             } else {
                 bad++;
             }
-            out.printf(Locale.ROOT, "  %-20s %-37s %-30s %-30s %s%s%n", cls, ex.what(), show(ex.published()),
+            out.printf(Locale.ROOT, "  %-20s %-37s %-36s %-36s %s%s%n", cls, ex.what(), show(ex.published()),
                     show(got), match ? "ok" : "DIFFERS by " + worst, note);
         }
         out.printf(Locale.ROOT, "  %d of %d examples match PyTorch's published values", ok, ok + bad);
