@@ -154,4 +154,23 @@ class DeviceBackendTest {
                     g.grad("input").toFloatArray());
         }
     }
+
+    @ParameterizedTest(autoCloseArguments = false)
+    @MethodSource("devices")
+    void wrapsABufferTheCallerHoldsWithoutCopyingOrFreeingIt(DeviceBackend b) {
+        float[] xs = random(4096, 10);
+        float[] ys = random(4096, 11);
+        try (Tensor x = b.tensor(xs, 64, 64); Tensor y = b.tensor(ys, 64, 64)) {
+            long live = b.liveBuffers();
+            Object callersBuffer = DeviceBackend.handle(x); // a cl_mem / CUdeviceptr the caller already has
+            Tensor wrapped = b.wrap(callersBuffer, dev.jloss.DType.FLOAT32, 4096);
+            try (Tensor y1 = b.tensor(ys, 4096); Tensor viaWrap = MSELoss.builder().build().forward(wrapped, y1);
+                 Tensor direct = MSELoss.builder().build().forward(x, y)) {
+                assertEquals(direct.item(), viaWrap.item());
+            }
+            wrapped.close();
+            assertEquals(live, b.liveBuffers(), "closing a wrapped tensor must not free the caller's buffer");
+            assertArrayEquals(xs, x.toFloatArray()); // still readable
+        }
+    }
 }
