@@ -45,8 +45,16 @@ public abstract class DeviceBackend implements Backend {
     /** Fills {@code bytes} (a multiple of 4) with a 32-bit pattern, in queue order. */
     protected abstract void fill(Object handle, long bytes, int pattern);
 
-    /** Copies {@code bytes} from one device buffer to another, in queue order (does not wait). */
-    protected abstract void copyBuffer(Object src, Object dst, long bytes);
+    /**
+     * Copies {@code bytes} from one device buffer to another, in queue order. OpenCL and CUDA
+     * override it with a device-side copy that does not wait; this fallback, for other drivers,
+     * goes through the host.
+     */
+    protected void copyBuffer(Object src, Object dst, long bytes) {
+        ByteBuffer b = direct(bytes);
+        read(src, 0, b, bytes);
+        write(dst, 0, b, bytes);
+    }
 
     /**
      * Enqueues kernel {@code kernel} of kernel file {@code file} ({@code pointwise} for
