@@ -172,6 +172,14 @@ public final class Report {
                 .append("`ai.djl.pytorch.num_threads`, ND4J with `OMP_NUM_THREADS`, PoCL with `POCL_MAX_PTHREAD_COUNT`. ")
                 .append("The machine is a shared 2-core VM: other work ran beside this benchmark, so read the noise columns.\n\n");
 
+        sb.append(env.getOrDefault("size", "quick").startsWith("full")
+                ? "Sizes: the issue's (`--full`): element-wise over 10^8 floats, cross-entropy/NLL at 4096×32000 and "
+                        + "512×128000, margin losses at 65536×1000 / 32768×1000, pairwise at 65536×128, CTC at T=200 N=128 "
+                        + "C=60 S=50.\n\n"
+                : "Sizes: `quick`, for a 2-core machine: element-wise over 2^24 floats (64 MiB per array, far beyond the "
+                        + "caches), cross-entropy/NLL at 512×32000, margin losses at 16384×1000 / 8192×1000, pairwise at "
+                        + "the issue's 65536×128, CTC at the issue's T=200 N=32 C=60 S=50. `scripts/bench.sh --full` runs the "
+                        + "issue's sizes.\n\n");
         sb.append("## Hardware limit: a copy of 256 MiB arrays, at the start and the end of the run\n\n");
         sb.append("| copy | start GB/s | end GB/s | used as the limit for |\n|---|---:|---:|---|\n");
         for (String kind : List.of("java", "java-1t", "opencl", "cuda")) {
