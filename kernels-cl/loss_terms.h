@@ -162,8 +162,9 @@ DEVICE_FN real_t term_grad(int term, int k, real_t p0, real_t p1, real_t a, real
     switch (term) {
     case TERM_L1: return jl_sign(d);
     case TERM_MSE: return 2 * d;
-    case TERM_SMOOTH_L1: return d < -p0 ? (real_t) -1 : d > p0 ? (real_t) 1 : p0 == 0 ? (real_t) 0 : d / p0;
-    case TERM_HUBER: return d < -p0 ? -p0 : d > p0 ? p0 : d;
+    /* NOTE: PyTorch's order (d <= -beta first): at beta = 0 a tie gets -1 and NaN stays NaN */
+    case TERM_SMOOTH_L1: return d <= -p0 ? (real_t) -1 : d >= p0 ? (real_t) 1 : d / p0;
+    case TERM_HUBER: return d <= -p0 ? -p0 : d >= p0 ? p0 : d;
     case TERM_BCE: {
         real_t den = (1 - a) * a;
         return d / (den > (real_t) 1e-12 ? den : (real_t) 1e-12);

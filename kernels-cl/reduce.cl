@@ -69,3 +69,13 @@ KERNEL void broadcast_sum(GLOBAL const float *full, GLOBAL const jl_long *meta, 
         dst[j] = (float) s;
     }
 }
+
+/*
+ * Fills n ints with value (zero-filled outputs, cleared error flags).
+ * NOTE: PoCL's clEnqueueFillBuffer ran at ~170 MB/s (480 ms for 80 MB); this kernel runs at memory speed.
+ */
+KERNEL void fill_int(GLOBAL int *p, jl_long n, int value) {
+    FOR_EACH_ITEM(i, n) {
+        p[i] = value;
+    }
+}

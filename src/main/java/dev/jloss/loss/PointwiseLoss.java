@@ -106,7 +106,8 @@ public abstract class PointwiseLoss extends Loss {
         double divisor = switch (reduction()) {
             case NONE, SUM -> 1;
             case MEAN -> numel;
-            case BATCHMEAN -> out.length == 0 ? 1 : out[0];
+            // NOTE: PyTorch's kl_div divides by input.size(0), not the broadcast output's first size
+            case BATCHMEAN -> args[0].dim() == 0 ? 1 : args[0].size(0);
         };
         List<String> diffNames = differentiableArguments();
         int[] diff = new int[diffNames.size()];

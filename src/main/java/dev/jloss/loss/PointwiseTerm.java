@@ -11,7 +11,7 @@ package dev.jloss.loss;
  * {@code kernels-cl/loss_terms.h}); the Java bodies here are the CPU backend's and the reference.
  */
 public enum PointwiseTerm {
-    /** |a-b|; d/da = sign(a-b). */
+    /** |a-b|; d/da = sign(a-b), 0 at a tie. NOTE: 0 at NaN too, as PyTorch's sign (Math.signum gives NaN). */
     L1 {
         @Override
         public double value(double p0, double p1, double a, double b, double c, double pw) {
@@ -20,7 +20,7 @@ public enum PointwiseTerm {
 
         @Override
         public double grad(int k, double p0, double p1, double a, double b, double c, double pw) {
-            return Math.signum(a - b);
+            return sign(a - b);
         }
     },
     /** (a-b)^2; d/da = 2(a-b). */
@@ -36,7 +36,11 @@ public enum PointwiseTerm {
             return 2 * (a - b);
         }
     },
-    /** beta = p0; |d| < beta: 0.5 d^2 / beta, else |d| - 0.5 beta; beta = 0 is L1. */
+    /**
+     * beta = p0; |d| < beta: 0.5 d^2 / beta, else |d| - 0.5 beta; beta = 0 is L1. d/da = clamp(d / beta,
+     * -1, 1), tested in PyTorch's order (d <= -beta, then d >= beta). NOTE: so at beta = 0 a tie
+     * (d = 0) gets -1, not L1's 0, and NaN stays NaN: smooth_l1_loss_backward's answer, not l1_loss's.
+     */
     SMOOTH_L1 {
         @Override
         public double value(double beta, double p1, double a, double b, double c, double pw) {
@@ -47,10 +51,10 @@ public enum PointwiseTerm {
         @Override
         public double grad(int k, double beta, double p1, double a, double b, double c, double pw) {
             double x = a - b;
-            return x < -beta ? -1 : x > beta ? 1 : beta == 0 ? 0 : x / beta;
+            return x <= -beta ? -1 : x >= beta ? 1 : x / beta;
         }
     },
-    /** delta = p0; |d| < delta: 0.5 d^2, else delta (|d| - 0.5 delta). */
+    /** delta = p0; |d| < delta: 0.5 d^2, else delta (|d| - 0.5 delta); d/da = clamp(d, -delta, delta). */
     HUBER {
         @Override
         public double value(double delta, double p1, double a, double b, double c, double pw) {
@@ -61,12 +65,13 @@ public enum PointwiseTerm {
         @Override
         public double grad(int k, double delta, double p1, double a, double b, double c, double pw) {
             double x = a - b;
-            return x < -delta ? -delta : x > delta ? delta : x;
+            return x <= -delta ? -delta : x >= delta ? delta : x;
         }
     },
     /**
-     * -(b max(log a, -100) + (1-b) max(log(1-a), -100)); d/da = (a-b) / max((1-a) a, 1e-12).
-     * NOTE: the derivative is PyTorch's, not the derivative of the clamped value.
+     * -(b max(log a, -100) + (1-b) max(log(1-a), -100)); d/da = (a-b) / max((1-a) a, eps).
+     * NOTE: the derivative is PyTorch's, not the derivative of the clamped value, and its eps is the
+     * float 1e-12f (9.99999996e-13), as in ATen's BCE backward.
      */
     BCE {
         @Override
@@ -78,12 +83,17 @@ public enum PointwiseTerm {
 
         @Override
         public double grad(int k, double p0, double p1, double a, double b, double c, double pw) {
-            return (a - b) / Math.max((1 - a) * a, 1e-12);
+            return (a - b) / Math.max((1 - a) * a, BCE_EPS);
         }
 
         @Override
-        public int invalidOperand(double a, double b, double c) {
-            return a >= 0 && a <= 1 ? -1 : 0;
+        public int checkedOperand() {
+            return 0;
+        }
+
+        @Override
+        public boolean valid(double a) {
+            return a >= 0 && a <= 1;
         }
 
         @Override
@@ -157,7 +167,11 @@ public enum PointwiseTerm {
             return 1 - b / (a + eps);
         }
     },
-    /** log(1 + exp(-b a)); d/da = -b sigmoid(-b a). */
+    /**
+     * log(1 + exp(-b a)); d/da = -b sigmoid(-b a). NOTE: computed stably (softplus); PyTorch evaluates
+     * log(1 + exp(z)) literally, so where exp(-b a) overflows it gives inf (and a NaN gradient) and this
+     * gives the finite, exact value.
+     */
     SOFT_MARGIN {
         @Override
         public double value(double p0, double p1, double a, double b, double c, double pw) {
@@ -224,8 +238,13 @@ public enum PointwiseTerm {
         }
 
         @Override
-        public int invalidOperand(double a, double b, double c) {
-            return c < 0 ? 2 : -1;
+        public int checkedOperand() {
+            return 2;
+        }
+
+        @Override
+        public boolean valid(double c) {
+            return !(c < 0);
         }
 
         @Override
@@ -240,14 +259,35 @@ public enum PointwiseTerm {
     /** The derivative of {@link #value} with respect to operand {@code k} (0 = a, 1 = b, 2 = c). */
     public abstract double grad(int k, double p0, double p1, double a, double b, double c, double pw);
 
-    /** The index of the operand whose value PyTorch rejects here, or -1 when the element is valid. */
-    public int invalidOperand(double a, double b, double c) {
+    /**
+     * The operand whose values PyTorch checks (BCE's input, GaussianNLL's var), or -1 for none. Every
+     * element of it is checked, even those an empty broadcast output never reads.
+     */
+    public int checkedOperand() {
         return -1;
     }
 
-    /** What {@link #invalidOperand} expects, for the error message. */
+    /** Whether PyTorch accepts this value of {@link #checkedOperand()}; NaN is rejected where PyTorch's test fails. */
+    public boolean valid(double v) {
+        return true;
+    }
+
+    /** The index of the operand whose value PyTorch rejects at this element, or -1 when it is valid. */
+    public int invalidOperand(double a, double b, double c) {
+        int k = checkedOperand();
+        return k < 0 || valid(k == 0 ? a : k == 1 ? b : c) ? -1 : k;
+    }
+
+    /** What {@link #valid} expects, for the error message. */
     public String expectation() {
         return "";
+    }
+
+    private static final double BCE_EPS = 1e-12f;
+
+    /** sign(x) with sign(NaN) = 0, as PyTorch's. */
+    static double sign(double x) {
+        return x > 0 ? 1 : x < 0 ? -1 : 0;
     }
 
     static double sigmoid(double x) {

@@ -61,7 +61,7 @@ public final class CtcLossCpu implements LossKernel<CtcLossPlan> {
         for (int b = 0; b < offsets.length; b++) {
             long len = l64 != null ? l64[b] : l32[b];
             if (len < 0) {
-                throw Checks.fail(p.fn(), "target_lengths[%d] is %d, expected at least 0", b, len);
+                throw p.negativeTargetLengthError(b, len);
             }
             offsets[b] = sum;
             if (len > Long.MAX_VALUE - sum) {
@@ -71,8 +71,7 @@ public final class CtcLossCpu implements LossKernel<CtcLossPlan> {
             }
         }
         if (overflow || sum != p.targetCapacity()) {
-            throw Checks.fail(p.fn(), "target_lengths sum to %s, expected %d (the length of the concatenated "
-                    + "targets)", overflow ? "more than 2^63-1" : String.valueOf(sum), p.targetCapacity());
+            throw p.targetSumError(overflow, sum);
         }
         return offsets;
     }
@@ -132,13 +131,11 @@ public final class CtcLossCpu implements LossKernel<CtcLossPlan> {
         private double sample(int b) {
             long inputLength = inLen64 != null ? inLen64[b] : inLen32[b];
             if (inputLength < 0 || inputLength > p.maxTime()) {
-                throw Checks.fail(p.fn(), "input_lengths[%d] is %d, expected a value in [0, %d] (the time steps of "
-                        + "log_probs)", b, inputLength, p.maxTime());
+                throw p.inputLengthError(b, inputLength);
             }
             long targetLength = tgLen64 != null ? tgLen64[b] : tgLen32[b];
             if (!p.concatenated() && (targetLength < 0 || targetLength > p.targetCapacity())) {
-                throw Checks.fail(p.fn(), "target_lengths[%d] is %d, expected a value in [0, %d] (the padded length "
-                        + "of targets [%d, %d])", b, targetLength, p.targetCapacity(), p.batch(), p.targetCapacity());
+                throw p.paddedTargetLengthError(b, targetLength);
             }
             long cells = (grad != null ? inputLength : 2) * (2 * targetLength + 1);
             if (cells > Integer.MAX_VALUE - 8) {
@@ -191,13 +188,8 @@ public final class CtcLossCpu implements LossKernel<CtcLossPlan> {
                     label = Float.isFinite(f) ? (long) f : -1;  // PyTorch truncates float targets to int64
                 }
                 if (label < 0 || label >= classes || label == blank) {
-                    String at = p.concatenated() ? String.valueOf(k) : b + ", " + j;
                     String value = targetF != null ? String.valueOf(targetF[k]) : String.valueOf(label);
-                    throw label == blank
-                            ? Checks.fail(p.fn(), "targets[%s] is %s, the blank index, expected a label other than "
-                                    + "blank=%d (label %d of sample %d)", at, value, blank, j, b)
-                            : Checks.fail(p.fn(), "targets[%s] is %s, expected a class index in [0, %d) (label %d of "
-                                    + "sample %d)", at, value, classes, j, b);
+                    throw p.labelError(b, j, k, label, value);
                 }
                 ext[2 * j + 1] = (int) label;
                 ext[2 * j + 2] = blank;

@@ -11,15 +11,25 @@ import dev.jloss.loss.PointwiseTerm;
  * Every element-wise loss on the CPU: one pass over the output's elements evaluates the term, writes
  * or accumulates the loss (in double, per fixed chunk) and writes the gradient of each
  * differentiable operand. Operands with the output's shape are read linearly; broadcast operands
- * through their strides. The gradient of a broadcast operand (smaller than the output) is a sum over
- * the broadcast dimensions, accumulated in double on one thread so that it stays deterministic.
+ * (and the weight / pos_weight option tensors) through their strides, walked chunk by chunk with an
+ * odometer instead of dividing the flat index per element.
+ *
+ * <p>Work split: fixed chunks of {@link #GRAIN} output elements, whatever the gradients asked for,
+ * so the loss is bitwise the same from {@code forward} and from the fused call. The gradient of a
+ * broadcast operand (fewer elements than the output) is a sum over the broadcast dimensions: the
+ * parallel pass stores each element's contribution, then one thread adds them in output order, in
+ * double, so the result is deterministic.
+ *
+ * <p>Data checks (BCE's input in [0, 1], GaussianNLL's non-negative var) are made on each element as it
+ * is read, so the lowest failing chunk's first bad element is reported; an empty output reads nothing,
+ * so then the checked operand is scanned on its own, as PyTorch checks it whole.
  */
 public final class PointwiseCpu implements LossKernel<PointwisePlan> {
     private static final long GRAIN = 1 << 15;
 
     @Override
     public void run(PointwisePlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
-        int n = (int) p.numel();
+        int n = Math.toIntExact(p.numel());
         float[][] op = new float[3][];
         for (int i = 0; i < args.length; i++) {
             op[i] = HostStorage.floats(args[i]);
@@ -29,28 +39,39 @@ public final class PointwiseCpu implements LossKernel<PointwisePlan> {
         float[] go = gradOutput == null ? null : HostStorage.floats(gradOutput);
         boolean wantGrad = grads.length > 0 && grads[0] != null;
         int[] diff = p.diff();
-        float[][] g = new float[diff.length][];
-        double[][] acc = new double[diff.length][];
-        boolean serial = false;
+        float[][] direct = new float[diff.length][];
+        double[][] perElement = new double[diff.length][];
         if (wantGrad) {
             for (int k = 0; k < diff.length; k++) {
-                g[k] = HostStorage.floats(grads[k]);
-                if (g[k].length != n) {
-                    acc[k] = new double[g[k].length];
-                    serial = true;
+                float[] dst = HostStorage.floats(grads[k]);
+                // NOTE: an operand with as many elements as the output is not broadcast: same flat layout.
+                if (dst.length == n) {
+                    direct[k] = dst;
+                } else {
+                    perElement[k] = new double[n];
                 }
             }
         }
-        // upstream gradient per element: go[i] for none; else the scalar over the divisor
+        // upstream gradient of a reduced loss: the scalar over the divisor (1/N for mean)
+        int checked = p.term().checkedOperand();
+        if (n == 0 && checked >= 0) {
+            // no output element reads the checked operand, yet PyTorch checks all of it
+            float[] values = op[checked];
+            for (int j = 0; j < values.length; j++) {
+                if (!p.term().valid(values[j])) {
+                    throw invalid(p, checked, j, values[j]);
+                }
+            }
+        }
         double gScalar = none ? 1 : (go == null ? 1 : go[0]) / p.divisor();
-        Body body = new Body(p, op, none, outArr, wantGrad ? go : null, wantGrad, gScalar, g, acc);
-        double sum = CpuParallel.sum(n, serial ? Math.max(n, 1) : GRAIN, 1, body::range);
-        if (serial) {
+        Body body = new Body(p, op, outArr != null, none ? outArr : null, none ? go : null, wantGrad, gScalar,
+                direct, perElement);
+        double sum = CpuParallel.sum(n, GRAIN, 1, body::range);
+        if (wantGrad) {
             for (int k = 0; k < diff.length; k++) {
-                if (acc[k] != null) {
-                    for (int j = 0; j < acc[k].length; j++) {
-                        g[k][j] = (float) acc[k][j];
-                    }
+                if (perElement[k] != null) {
+                    reduceBroadcast(perElement[k], p.outShape(), p.strides()[diff[k]],
+                            HostStorage.floats(grads[k]));
                 }
             }
         }
@@ -59,107 +80,160 @@ public final class PointwiseCpu implements LossKernel<PointwisePlan> {
         }
     }
 
+    /** The data check's error: names the operand, the element's flat index and its value. */
+    private static RuntimeException invalid(PointwisePlan p, int operand, long element, double value) {
+        return Checks.fail(p.fn(), "%s element %d is %s, expected %s", p.argNames()[operand], element, (float) value,
+                p.term().expectation());
+    }
+
+    /** dst[j] = sum of perElement[i] over the output elements i that read operand element j, in order of i. */
+    private static void reduceBroadcast(double[] perElement, long[] shape, long[] strides, float[] dst) {
+        double[] acc = new double[dst.length];
+        int nd = shape.length;
+        long[] idx = new long[nd];
+        long off = 0;
+        for (int i = 0; i < perElement.length; i++) {
+            acc[(int) off] += perElement[i];
+            for (int d = nd - 1; d >= 0; d--) {
+                off += strides[d];
+                if (++idx[d] < shape[d]) {
+                    break;
+                }
+                off -= strides[d] * shape[d];
+                idx[d] = 0;
+            }
+        }
+        for (int j = 0; j < dst.length; j++) {
+            dst[j] = (float) acc[j];
+        }
+    }
+
     /** The loop over a range of output elements. */
     private static final class Body {
+        /** Offset slots: the three operands, then weight, then pos_weight. */
+        private static final int W = 3;
+        private static final int PW = 4;
+
         final PointwisePlan p;
         final PointwiseTerm term;
         final float[] a;
         final float[] b;
         final float[] c;
-        final boolean none;
-        final float[] out;
-        final float[] go;
+        final float[] w;
+        final float[] pw;
+        final boolean wantLoss;
+        final float[] outNone;
+        final float[] goNone;
         final boolean wantGrad;
         final double gScalar;
-        final float[][] g;
-        final double[][] acc;
+        final int[] diff;
+        final float[][] direct;
+        final double[][] perElement;
+        final double p0;
+        final double p1;
+        final int checked;
         final long[] shape;
-        final int nd;
-        final int nops;
+        /** Broadcast strides per offset slot, zeros for an absent slot. */
+        final long[][] strides = new long[5][];
 
-        Body(PointwisePlan p, float[][] op, boolean none, float[] out, float[] go, boolean wantGrad, double gScalar,
-             float[][] g, double[][] acc) {
+        Body(PointwisePlan p, float[][] op, boolean wantLoss, float[] outNone, float[] goNone, boolean wantGrad,
+             double gScalar, float[][] direct, double[][] perElement) {
             this.p = p;
             this.term = p.term();
             this.a = op[0];
             this.b = op[1];
             this.c = op[2];
-            this.none = none;
-            this.out = out;
-            this.go = go;
+            this.w = p.weight();
+            this.pw = p.posWeight();
+            this.wantLoss = wantLoss;
+            this.outNone = outNone;
+            this.goNone = goNone;
             this.wantGrad = wantGrad;
             this.gScalar = gScalar;
-            this.g = g;
-            this.acc = acc;
+            this.diff = p.diff();
+            this.direct = direct;
+            this.perElement = perElement;
+            this.p0 = p.p0();
+            this.p1 = p.p1();
+            this.checked = term.checkedOperand();
             this.shape = p.outShape();
-            this.nd = shape.length;
-            this.nops = p.strides().length;
+            long[] zeros = new long[shape.length];
+            for (int k = 0; k < 3; k++) {
+                strides[k] = k < p.strides().length ? p.strides()[k] : zeros;
+            }
+            strides[W] = w == null ? zeros : p.weightStrides();
+            strides[PW] = pw == null ? zeros : p.posWeightStrides();
         }
 
         double range(long start, long end) {
             double sum = 0;
-            double p0 = p.p0();
-            double p1 = p.p1();
-            long[][] strides = p.strides();
-            long[] off = new long[nops];
-            float[] w = p.weight();
-            float[] pw = p.posWeight();
-            int[] diff = p.diff();
+            if (p.contiguous()) {
+                for (int i = (int) start; i < end; i++) {
+                    sum += element(i, i, i, i, i, i);
+                }
+                return sum;
+            }
+            int nd = shape.length;
+            long[] idx = new long[nd];
+            long[] off = new long[5];
+            long rem = start;
+            for (int d = nd - 1; d >= 0; d--) {
+                idx[d] = rem % shape[d];
+                rem /= shape[d];
+                for (int s = 0; s < 5; s++) {
+                    off[s] += idx[d] * strides[s][d];
+                }
+            }
             for (int i = (int) start; i < end; i++) {
-                long wo = i;
-                long pwo = i;
-                if (p.contiguous()) {
-                    for (int k = 0; k < nops; k++) {
-                        off[k] = i;
+                sum += element(i, (int) off[0], (int) off[1], (int) off[2], (int) off[W], (int) off[PW]);
+                for (int d = nd - 1; d >= 0; d--) {
+                    for (int s = 0; s < 5; s++) {
+                        off[s] += strides[s][d];
                     }
-                } else {
-                    java.util.Arrays.fill(off, 0);
-                    wo = 0;
-                    pwo = 0;
-                    long rem = i;
-                    for (int d = nd - 1; d >= 0; d--) {
-                        long idx = rem % shape[d];
-                        rem /= shape[d];
-                        for (int k = 0; k < nops; k++) {
-                            off[k] += idx * strides[k][d];
-                        }
-                        if (w != null) {
-                            wo += idx * p.weightStrides()[d];
-                        }
-                        if (pw != null) {
-                            pwo += idx * p.posWeightStrides()[d];
-                        }
+                    if (++idx[d] < shape[d]) {
+                        break;
                     }
-                }
-                double av = a[(int) off[0]];
-                double bv = nops > 1 ? b[(int) off[1]] : 0;
-                double cv = nops > 2 ? c[(int) off[2]] : 0;
-                double wv = w == null ? 1 : w[(int) wo];
-                double pwv = pw == null ? 1 : pw[(int) pwo];
-                int bad = term.invalidOperand(av, bv, cv);
-                if (bad >= 0) {
-                    double v = bad == 0 ? av : bad == 1 ? bv : cv;
-                    throw Checks.fail(p.fn(), "%s element %d is %s, expected %s", p.argNames()[bad], off[bad],
-                            (float) v, term.expectation());
-                }
-                double v = wv * term.value(p0, p1, av, bv, cv, pwv);
-                if (none && out != null) {
-                    out[i] = (float) v;
-                }
-                sum += v;
-                if (wantGrad) {
-                    double gu = wv * (none ? (go == null ? 1 : go[i]) : gScalar);
-                    for (int k = 0; k < diff.length; k++) {
-                        double d = gu * term.grad(diff[k], p0, p1, av, bv, cv, pwv);
-                        if (acc[k] != null) {
-                            acc[k][(int) off[diff[k]]] += d;
-                        } else {
-                            g[k][i] = (float) d;
-                        }
+                    for (int s = 0; s < 5; s++) {
+                        off[s] -= strides[s][d] * shape[d];
                     }
+                    idx[d] = 0;
                 }
             }
             return sum;
+        }
+
+        /** Output element {@code i}, reading the operands at the given offsets; returns its loss. */
+        private double element(int i, int oa, int ob, int oc, int ow, int opw) {
+            double av = a[oa];
+            double bv = b == null ? 0 : b[ob];
+            double cv = c == null ? 0 : c[oc];
+            double wv = w == null ? 1 : w[ow];
+            double pwv = pw == null ? 1 : pw[opw];
+            if (checked >= 0) {
+                double value = checked == 0 ? av : checked == 1 ? bv : cv;
+                if (!term.valid(value)) {
+                    throw invalid(p, checked, checked == 0 ? oa : checked == 1 ? ob : oc, value);
+                }
+            }
+            double v = 0;
+            if (wantLoss) {
+                v = wv * term.value(p0, p1, av, bv, cv, pwv);
+                if (outNone != null) {
+                    outNone[i] = (float) v;
+                }
+            }
+            if (wantGrad) {
+                double gu = wv * (goNone != null ? goNone[i] : gScalar);
+                for (int k = 0; k < diff.length; k++) {
+                    double d = gu * term.grad(diff[k], p0, p1, av, bv, cv, pwv);
+                    if (direct[k] != null) {
+                        direct[k][i] = (float) d;
+                    } else {
+                        perElement[k][i] = d;
+                    }
+                }
+            }
+            return v;
         }
     }
 }

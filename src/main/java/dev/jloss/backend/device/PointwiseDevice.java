@@ -36,6 +36,17 @@ final class PointwiseDevice implements LossKernel<PointwisePlan> {
         Object[] g = new Object[3];
         Object[] temp = new Object[3];
         Object errBuf = null;
+        int checked = p.term().checkedOperand();
+        if (n == 0 && checked >= 0) {
+            // no work-item reads the checked operand of an empty output, yet PyTorch checks all of it
+            float[] values = args[checked].toFloatArray();
+            for (int j = 0; j < values.length; j++) {
+                if (!p.term().valid(values[j])) {
+                    throw Checks.fail(p.fn(), "%s element %d is %s, expected %s", p.argNames()[checked], j,
+                            values[j], p.term().expectation());
+                }
+            }
+        }
         long groups = dev.groupsFor(n);
         DeviceError err = p.term().expectation().isEmpty() ? null : dev.newError(i -> describe(p, args, i));
         try {

@@ -173,20 +173,66 @@ public final class OpenClBackend extends DeviceBackend {
 
     // ---- the driver interface -------------------------------------------------------------------
 
+    /**
+     * Freed buffers kept for reuse, by size class. PoCL spends ~300 ms allocating, first-touching and
+     * unmapping an 80 MB buffer, so a training loop that allocates its gradient every call would be
+     * dominated by it. The in-order queue makes reuse safe: a later command on a reused buffer runs
+     * after every earlier command that used it. Bounded by {@code jloss.opencl.poolBytes}
+     * (default 512 MiB); beyond it, freed buffers are released.
+     */
+    private final Map<Long, java.util.ArrayDeque<cl_mem>> pool = new java.util.HashMap<>();
+    private final Map<cl_mem, Long> sizeOf = new java.util.IdentityHashMap<>();
+    private long pooledBytes;
+    private final long poolLimit = Long.getLong("jloss.opencl.poolBytes", 512L << 20);
+
+    /** Sizes are rounded up to 4 KiB below 64 KiB, else to a quarter of a power of two, so buffers are reused. */
+    static long sizeClass(long bytes) {
+        long b = Math.max(bytes, 8);
+        if (b <= 65536) {
+            return (b + 4095) & ~4095L;
+        }
+        long step = Long.highestOneBit(b - 1) >> 2;
+        return (b + step - 1) / step * step;
+    }
+
     @Override
     protected Object allocateBuffer(long bytes) {
         checkOpen();
+        long size = sizeClass(bytes);
+        synchronized (pool) {
+            java.util.ArrayDeque<cl_mem> free = pool.get(size);
+            if (free != null && !free.isEmpty()) {
+                pooledBytes -= size;
+                cl_mem m = free.pop();
+                sizeOf.put(m, size);
+                return m;
+            }
+        }
+        cl_mem m;
         try {
-            return clCreateBuffer(context, CL_MEM_READ_WRITE, Math.max(bytes, 8), null, null);
+            m = clCreateBuffer(context, CL_MEM_READ_WRITE, size, null, null);
         } catch (CLException e) {
             throw new BackendException("opencl: cannot allocate " + bytes + " bytes: " + e.getMessage(), e);
         }
+        synchronized (pool) {
+            sizeOf.put(m, size);
+        }
+        return m;
     }
 
     @Override
     protected void freeBuffer(Object handle) {
+        cl_mem m = (cl_mem) handle;
+        synchronized (pool) {
+            Long size = sizeOf.remove(m);
+            if (size != null && !closed && pooledBytes + size <= poolLimit) {
+                pool.computeIfAbsent(size, k -> new java.util.ArrayDeque<>()).push(m);
+                pooledBytes += size;
+                return;
+            }
+        }
         // NOTE: OpenCL defers the free until the commands using the buffer have finished.
-        clReleaseMemObject((cl_mem) handle);
+        clReleaseMemObject(m);
     }
 
     @Override
@@ -201,9 +247,9 @@ public final class OpenClBackend extends DeviceBackend {
 
     @Override
     protected void fill(Object handle, long bytes, int pattern) {
-        if (bytes > 0) {
-            clEnqueueFillBuffer(queue, (cl_mem) handle, Pointer.to(new int[] {pattern}), Sizeof.cl_int, 0, bytes, 0,
-                    null, null);
+        long n = bytes / 4;
+        if (n > 0) {
+            launch("reduce", "fill_int", "", groupsFor(n), handle, n, pattern);
         }
     }
 
@@ -329,6 +375,11 @@ public final class OpenClBackend extends DeviceBackend {
         closed = true;
         try {
             clFinish(queue);
+            synchronized (pool) {
+                pool.values().forEach(q -> q.forEach(CL::clReleaseMemObject));
+                pool.clear();
+                pooledBytes = 0;
+            }
             kernels.values().forEach(CL::clReleaseKernel);
             programs.values().forEach(CL::clReleaseProgram);
             clReleaseCommandQueue(queue);

@@ -1,0 +1,7 @@
+/*
+ * multilabel_margin_loss.cu: MultiLabelMarginLoss on CUDA. The kernel body is the portable one in
+ * kernels-cl/multilabel_margin_loss.cl (OpenCL C and CUDA C through loss_terms.h's macros), so the
+ * math and the argument order are those tested on PoCL; its row reductions use reduce.h's
+ * warp-shuffle path here.
+ */
+#include "multilabel_margin_loss.cl"

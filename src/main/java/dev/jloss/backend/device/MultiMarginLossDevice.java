@@ -1,0 +1,90 @@
+package dev.jloss.backend.device;
+
+import dev.jloss.DType;
+import dev.jloss.Reduction;
+import dev.jloss.Tensor;
+import dev.jloss.backend.LossKernel;
+import dev.jloss.loss.Checks;
+import dev.jloss.loss.MultiMarginPlan;
+
+/**
+ * MultiMarginLoss on a GPU backend ({@code kernels-cl/multi_margin_loss.cl},
+ * {@code kernels-cu/multi_margin_loss.cu}): {@code multi_margin_loss_forward_backward} writes each
+ * row's loss or its work-group's partial sum and the gradient in one pass, one work-group per row
+ * for rows of at least {@link #WIDE_CLASSES} classes (on a CPU device one work-item of each group
+ * takes the group's rows) and one work-item per row below that; {@code reduce_partials} finishes a
+ * reduced loss in a fixed order. A class index out of range is
+ * flagged on the device and becomes the CPU backend's exception when a result is read.
+ */
+final class MultiMarginLossDevice implements LossKernel<MultiMarginPlan> {
+    /** Rows at least this long get a work-group each; shorter rows one work-item each. */
+    static final long WIDE_CLASSES = 32;
+
+    private static final int STORE_OUT = 1;
+    private static final int PARTIALS = 2;
+    private static final int GO_PER_ROW = 4;
+    private static final int MEAN = 8;
+    private static final int WIDE = 16;
+
+    private final DeviceBackend dev;
+
+    MultiMarginLossDevice(DeviceBackend dev) {
+        this.dev = dev;
+    }
+
+    @Override
+    public void run(MultiMarginPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
+        long rows = p.rows();
+        long classes = p.classes();
+        boolean none = p.reduction() == Reduction.NONE;
+        Tensor grad = grads[0];
+        if (rows == 0 && (none || out == null)) {
+            return; // nothing to write: empty outputs, and the gradient of an empty input
+        }
+        boolean wide = classes >= WIDE_CLASSES;
+        long groups = wide ? Math.max(1, Math.min(rows, dev.computeUnits() * 8L)) : dev.groupsFor(rows);
+        int flags = (none ? GO_PER_ROW : 0) | (p.reduction() == Reduction.MEAN ? MEAN : 0) | (wide ? WIDE : 0);
+        if (out != null) {
+            flags |= none ? STORE_OUT : PARTIALS;
+        }
+        boolean int64 = p.targetType() == DType.INT64;
+        Object w = null;
+        Object partials = null;
+        DeviceError err = dev.newError(i -> describe(p, args, i));
+        try {
+            if (p.weight() != null) {
+                w = dev.constant(p.weight());
+            }
+            if ((flags & PARTIALS) != 0) {
+                partials = dev.allocate(groups * dev.accBytes());
+            }
+            Object target = DeviceBackend.handle(args[1]);
+            dev.launch("multi_margin_loss", "multi_margin_loss_forward_backward", "", groups,
+                    DeviceBackend.handle(args[0]), int64 ? target : null, int64 ? null : target, w,
+                    rows, classes, p.p(), (float) p.margin(), flags,
+                    none ? DeviceBackend.handle(out) : null, partials, DeviceBackend.handle(gradOutput),
+                    DeviceBackend.handle(grad), err.flag());
+            if (partials != null) {
+                float divisor = p.reduction() == Reduction.MEAN ? rows : 1;
+                dev.launch("reduce", "reduce_partials", "", 1,
+                        partials, groups, null, 0L, divisor, DeviceBackend.handle(out), null);
+            }
+            DeviceBackend.attach(err, out, grad);
+            err = null;
+        } finally {
+            dev.release(w);
+            dev.release(partials);
+            if (err != null) {
+                err.release();
+            }
+        }
+    }
+
+    /** The CPU backend's message for the out-of-range class index of row {@code row}. */
+    private RuntimeException describe(MultiMarginPlan p, Tensor[] args, int row) {
+        long y = (long) dev.readElement(args[1], row);
+        long c = p.classes();
+        return Checks.fail(p.fn(), "target %d (row %d) is out of bounds for %d classes, expected a class index in [0, %d)",
+                y, row, c, c);
+    }
+}

@@ -1,0 +1,172 @@
+package dev.jloss.loss;
+
+import dev.jloss.DType;
+import dev.jloss.Loss;
+import dev.jloss.Reduction;
+import dev.jloss.Tensor;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Cross entropy of logits, PyTorch's {@code torch.nn.CrossEntropyLoss}: log-softmax over the class
+ * dimension then negative log-likelihood, computed per position from the row's logsumexp
+ * {@code lse_n = log sum_c exp(x[n, c])} (with the row maximum subtracted), never from a
+ * materialised softmax.
+ *
+ * <p>Class-index targets {@code y_n}, label smoothing {@code eps}, class weights {@code w} (all ones
+ * when absent), {@code W = sum_c w[c]}:
+ * <pre>
+ *   l_n = (1 - eps) w[y_n] (lse_n - x[n, y_n]) + eps / C * sum_c w[c] (lse_n - x[n, c])
+ *   dl_n/dx[n, c] = ((1 - eps) w[y_n] + eps W / C) softmax_c - (1 - eps) w[y_n] [c == y_n] - eps / C w[c]
+ * </pre>
+ * and 0 where {@code y_n == ignore_index}. {@code mean} divides the sum by {@code sum_n w[y_n]} over the
+ * positions not ignored (NaN when that is 0), exactly as PyTorch does with and without smoothing.
+ *
+ * <p>Class-probability targets {@code p} (float32, the input's shape), smoothed to
+ * {@code q = (1 - eps) p + eps / C}: {@code l_n = -sum_c w[c] q[n, c] (x[n, c] - lse_n)}, gradient
+ * {@code softmax_c sum_j w[j] q[n, j] - w[c] q[n, c]}; {@code mean} divides by the number of
+ * positions (NaN for an empty input); {@code ignore_index} must be negative (PyTorch has none here).
+ *
+ * <p>Shapes: input {@code (C)}, {@code (N, C)} or {@code (N, C, d1, ..., dk)}; class indices of shape
+ * {@code ()}, {@code (N)} or {@code (N, d1, ..., dk)}, int64 or int32; probabilities of the input's shape.
+ *
+ * <p>Example (the seed article): logits [[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]], target [0, 1],
+ * weight [0.6, 0.2, 0.2], {@code reduction=none}: [0.6 log 3, 0.2 log 3] = [0.6592, 0.2197].
+ */
+public final class CrossEntropyLoss extends Loss {
+    private static final String FN = "cross_entropy";
+
+    private final float[] weight;
+    private final long ignoreIndex;
+    private final double labelSmoothing;
+
+    private CrossEntropyLoss(Reduction reduction, float[] weight, long ignoreIndex, double labelSmoothing) {
+        super(reduction);
+        this.weight = weight;
+        this.ignoreIndex = ignoreIndex;
+        this.labelSmoothing = labelSmoothing;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * From PyTorch's constructor arguments: {@code weight}, {@code ignore_index},
+     * {@code label_smoothing}, {@code reduction}, {@code size_average}, {@code reduce}.
+     */
+    public static CrossEntropyLoss fromOptions(Options o) {
+        Builder b = builder().options(o, false);
+        float[] w = ClassTargets.weightOption(FN, o);
+        if (w != null) {
+            b.weight(w);
+        }
+        return b.ignoreIndex(o.getLong("ignore_index", -100))
+                .labelSmoothing(o.getDouble("label_smoothing", 0.0))
+                .build();
+    }
+
+    /** The per-class weight, or null. */
+    public float[] weight() {
+        return weight == null ? null : weight.clone();
+    }
+
+    public long ignoreIndex() {
+        return ignoreIndex;
+    }
+
+    public double labelSmoothing() {
+        return labelSmoothing;
+    }
+
+    @Override
+    public String name() {
+        return "CrossEntropyLoss";
+    }
+
+    @Override
+    public String functionalName() {
+        return FN;
+    }
+
+    @Override
+    public List<String> argumentNames() {
+        return List.of("input", "target");
+    }
+
+    @Override
+    public List<String> differentiableArguments() {
+        return List.of("input");
+    }
+
+    @Override
+    protected Plan<?> plan(Tensor[] args) {
+        Tensor input = args[0];
+        Tensor target = args[1];
+        Checks.floatTensor(FN, "input", input);
+        ClassTargets s;
+        boolean probabilities = input.dim() >= 1 && Arrays.equals(input.shape(), target.shape());
+        if (probabilities) {
+            // PyTorch reads a target of the input's shape as class probabilities
+            Checks.check(target.dtype() == DType.FLOAT32, FN,
+                    "target has dtype %s, expected float32 (class probabilities, as it has the input's shape %s)",
+                    target.dtype(), Checks.str(input.shape()));
+            Checks.check(ignoreIndex < 0, FN,
+                    "ignore_index is %d, expected a negative value: class-probability targets have no class to ignore",
+                    ignoreIndex);
+            s = ClassTargets.ofInput(FN, input);
+        } else {
+            if (target.dtype() == DType.FLOAT32 && input.dim() >= 1) {
+                ClassTargets in = ClassTargets.ofInput(FN, input);
+                throw Checks.fail(FN, "target has dtype float32 and shape %s, expected int64 or int32 class indices "
+                        + "of shape %s or float32 class probabilities of the input's shape %s",
+                        Checks.str(target.shape()), Checks.str(in.outShape()), Checks.str(input.shape()));
+            }
+            s = ClassTargets.classIndex(FN, input, target);
+        }
+        s.checkWeight(FN, weight);
+        CrossEntropyPlan p = new CrossEntropyPlan(FN, s.batch(), s.classes(), s.spatial(), weight, ignoreIndex,
+                labelSmoothing, probabilities, reduction(), target.dtype());
+        return new Plan<>(CrossEntropyPlan.FAMILY, p, reduction() == Reduction.NONE ? s.outShape() : new long[0]);
+    }
+
+    @Override
+    public String toString() {
+        return "CrossEntropyLoss(reduction=" + reduction() + ", ignore_index=" + ignoreIndex + ", label_smoothing="
+                + labelSmoothing + (weight == null ? "" : ", weight=" + weight.length + " classes") + ")";
+    }
+
+    public static final class Builder extends LossBuilder<Builder> {
+        private float[] weight;
+        private long ignoreIndex = -100;
+        private double labelSmoothing;
+
+        /** A manual rescaling weight for each class (length C); null for none. */
+        public Builder weight(float... weight) {
+            this.weight = weight == null ? null : weight.clone();
+            return this;
+        }
+
+        /**
+         * The class-index target value that contributes nothing to the loss or the mean's denominator
+         * (default -100); must be negative with class-probability targets.
+         */
+        public Builder ignoreIndex(long ignoreIndex) {
+            this.ignoreIndex = ignoreIndex;
+            return this;
+        }
+
+        /** Label smoothing epsilon in [0, 1] (default 0). */
+        public Builder labelSmoothing(double labelSmoothing) {
+            this.labelSmoothing = labelSmoothing;
+            return this;
+        }
+
+        public CrossEntropyLoss build() {
+            Checks.check(labelSmoothing >= 0 && labelSmoothing <= 1, FN,
+                    "label_smoothing is %s, expected a value in [0, 1]", labelSmoothing);
+            return new CrossEntropyLoss(resolvedReduction(FN, false), weight == null ? null : weight.clone(),
+                    ignoreIndex, labelSmoothing);
+        }
+    }
+}
