@@ -22,6 +22,8 @@ prepare() {
   rm -rf "$dir" && mkdir -p "$dir/lib"
   cp -r target/classes "$dir/classes"
   cp -r target/test-classes "$dir/test-classes"
+  # the golden data travels with the working tree (src/test/resources): don't carry it twice
+  rm -rf "$dir/test-classes/golden" "$dir/test-classes/degenerate" "$dir/test-classes/npy"
   mvn -q -B dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$dir/lib"
   # JCuda's natives jar holds NVRTC/runtime/PTX-compiler natives we never load (24 MB): keep the driver's only.
   for j in "$dir"/lib/jcuda-natives-*.jar; do
@@ -41,7 +43,7 @@ run() {
   {
     echo "== gpu-check $(date -u +%FT%TZ) backend=$backend"
     command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true
-    "$java" -Xmx8g -cp "$dir/classes:$dir/test-classes:$dir/lib/*" dev.jloss.GpuCheck "$backend"
+    "$java" -Xmx8g -cp "$dir/classes:$dir/test-classes:$root/src/test/resources:$dir/lib/*" dev.jloss.GpuCheck "$backend"
     echo "exit status: $?"
   } 2>&1 | tee "$out/report.txt"
   if [[ "$backend" == cuda ]] && command -v python3 >/dev/null && python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then

@@ -1,0 +1,88 @@
+package dev.jloss.backend.device;
+
+import dev.jloss.DType;
+import dev.jloss.Reduction;
+import dev.jloss.Tensor;
+import dev.jloss.backend.LossKernel;
+import dev.jloss.loss.CosineEmbeddingLoss;
+import dev.jloss.loss.CosineEmbeddingPlan;
+import dev.jloss.loss.RowBroadcast;
+
+/**
+ * The cosine embedding loss on a GPU backend ({@code kernels-cl/cosine_embedding_loss.cl},
+ * {@code kernels-cu/cosine_embedding_loss.cu}): {@code cosine_embedding_loss_forward_backward}
+ * takes each row's dot product and magnitudes with one segmented reduction and writes the loss (or
+ * per-group partial sums) and both inputs' gradients in the same launch; {@code reduce_partials}
+ * finishes a reduced loss in a fixed order; a broadcast input's per-row gradients are folded by
+ * {@code broadcast_sum}. The loss reads no value it could reject (a target other than ±1 gives 0),
+ * so there is no error flag.
+ */
+final class CosineEmbeddingLossDevice implements LossKernel<CosineEmbeddingPlan> {
+    private static final int STORE_OUT = 1;
+    private static final int PARTIALS = 2;
+    private static final int GO_PER_ROW = 4;
+
+    private final DeviceBackend dev;
+
+    CosineEmbeddingLossDevice(DeviceBackend dev) {
+        this.dev = dev;
+    }
+
+    @Override
+    public void run(CosineEmbeddingPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
+        RowBroadcast layout = p.layout();
+        long rows = layout.rows();
+        boolean none = p.reduction() == Reduction.NONE;
+        long divisor = p.reduction() == Reduction.MEAN ? rows : 1;
+        if (rows == 0) {
+            if (out != null && !none) {
+                // an empty mean is 0/0 = NaN, an empty sum 0
+                dev.launch("reduce", "reduce_partials", "", 1, null, 0L, null, 0L, (float) divisor,
+                        DeviceBackend.handle(out), null);
+            }
+            return;
+        }
+        long d1 = layout.cols(0);
+        long d2 = layout.cols(1);
+        long seg = PairwiseRows.segment(dev, Math.max(d1, d2));
+        long groups = PairwiseRows.groups(dev, rows, seg);
+        Object meta = null;
+        Object partials = null;
+        PairwiseRows.Sinks sinks = null;
+        try {
+            meta = PairwiseRows.meta(dev, layout);
+            sinks = new PairwiseRows.Sinks(dev, layout, grads, 2);
+            int flags = none ? GO_PER_ROW : 0;
+            if (out != null) {
+                flags |= none ? STORE_OUT : PARTIALS;
+            }
+            if (out != null && !none) {
+                partials = dev.allocate(groups * dev.accBytes());
+            }
+            if (out != null || sinks.any()) {
+                Object target = DeviceBackend.handle(args[2]);
+                DType tt = p.targetType();
+                dev.launch("cosine_embedding_loss", "cosine_embedding_loss_forward_backward", PairwiseRows.defines(), groups,
+                        DeviceBackend.handle(args[0]), DeviceBackend.handle(args[1]),
+                        tt == DType.FLOAT32 ? target : null, tt == DType.INT64 ? target : null,
+                        tt == DType.INT32 ? target : null,
+                        meta, rows, d1, d2, seg,
+                        PairwiseRows.hi(p.margin()), PairwiseRows.lo(p.margin()), (float) CosineEmbeddingLoss.EPSILON,
+                        flags, none ? DeviceBackend.handle(out) : null, partials,
+                        DeviceBackend.handle(gradOutput), divisor,
+                        sinks.target[0], sinks.target[1]);
+            }
+            if (partials != null) {
+                dev.launch("reduce", "reduce_partials", "", 1,
+                        partials, groups, null, 0L, (float) divisor, DeviceBackend.handle(out), null);
+            }
+            sinks.fold();
+        } finally {
+            dev.release(meta);
+            dev.release(partials);
+            if (sinks != null) {
+                sinks.release();
+            }
+        }
+    }
+}

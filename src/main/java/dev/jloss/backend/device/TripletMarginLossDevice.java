@@ -1,0 +1,105 @@
+package dev.jloss.backend.device;
+
+import dev.jloss.Reduction;
+import dev.jloss.Tensor;
+import dev.jloss.backend.LossKernel;
+import dev.jloss.loss.Distance;
+import dev.jloss.loss.RowBroadcast;
+import dev.jloss.loss.TripletMarginPlan;
+
+/**
+ * Both triplet losses on a GPU backend (family {@code triplet_margin_loss}:
+ * {@code kernels-cl/triplet_margin_loss.cl}, {@code kernels-cu/triplet_margin_loss.cu}):
+ * {@code triplet_margin_loss_forward_backward} takes each row's distances with a segmented
+ * reduction and writes the loss (or per-group partial sums) and the three operands' gradients in
+ * the same launch; {@code reduce_partials} finishes a reduced loss in a fixed order; a broadcast
+ * operand's per-row gradients are folded by {@code broadcast_sum}. No value can be rejected, so
+ * there is no error flag.
+ */
+final class TripletMarginLossDevice implements LossKernel<TripletMarginPlan> {
+    private static final int STORE_OUT = 1;
+    private static final int PARTIALS = 2;
+    private static final int GO_PER_ROW = 4;
+
+    /** The kernel's distance ids (TML_P2 ... TML_COSINE). */
+    private static final int P2 = 0;
+    private static final int P1 = 1;
+    private static final int P_INF = 2;
+    private static final int P_NEG_INF = 3;
+    private static final int P0 = 4;
+    private static final int P_GENERAL = 5;
+    private static final int COSINE = 6;
+
+    private final DeviceBackend dev;
+
+    TripletMarginLossDevice(DeviceBackend dev) {
+        this.dev = dev;
+    }
+
+    static int kind(Distance d) {
+        if (d.kind() == Distance.Kind.COSINE) {
+            return COSINE;
+        }
+        double p = d.p();
+        return p == 2 ? P2 : p == 1 ? P1 : p == Double.POSITIVE_INFINITY ? P_INF
+                : p == Double.NEGATIVE_INFINITY ? P_NEG_INF : p == 0 ? P0 : P_GENERAL;
+    }
+
+    @Override
+    public void run(TripletMarginPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
+        RowBroadcast layout = p.layout();
+        long rows = layout.rows();
+        boolean none = p.reduction() == Reduction.NONE;
+        long divisor = p.reduction() == Reduction.MEAN ? rows : 1;
+        if (rows == 0) {
+            if (out != null && !none) {
+                // an empty mean is 0/0 = NaN, an empty sum 0
+                dev.launch("reduce", "reduce_partials", "", 1, null, 0L, null, 0L, (float) divisor,
+                        DeviceBackend.handle(out), null);
+            }
+            return;
+        }
+        long ca = layout.cols(0);
+        long cp = layout.cols(1);
+        long cn = layout.cols(2);
+        long seg = PairwiseRows.segment(dev, Math.max(ca, Math.max(cp, cn)));
+        long groups = PairwiseRows.groups(dev, rows, seg);
+        Distance dist = p.distance();
+        Object meta = null;
+        Object partials = null;
+        PairwiseRows.Sinks sinks = null;
+        try {
+            meta = PairwiseRows.meta(dev, layout);
+            sinks = new PairwiseRows.Sinks(dev, layout, grads, 3);
+            int flags = none ? GO_PER_ROW : 0;
+            if (out != null) {
+                flags |= none ? STORE_OUT : PARTIALS;
+            }
+            if (out != null && !none) {
+                partials = dev.allocate(groups * dev.accBytes());
+            }
+            if (out != null || sinks.any()) {
+                dev.launch("triplet_margin_loss", "triplet_margin_loss_forward_backward", PairwiseRows.defines(), groups,
+                        DeviceBackend.handle(args[0]), DeviceBackend.handle(args[1]), DeviceBackend.handle(args[2]),
+                        meta, rows, ca, cp, cn, seg,
+                        kind(dist), PairwiseRows.hi(dist.p()), PairwiseRows.lo(dist.p()),
+                        PairwiseRows.hi(dist.eps()), PairwiseRows.lo(dist.eps()),
+                        PairwiseRows.hi(p.margin()), PairwiseRows.lo(p.margin()), p.swap() ? 1 : 0,
+                        flags, none ? DeviceBackend.handle(out) : null, partials,
+                        DeviceBackend.handle(gradOutput), divisor,
+                        sinks.target[0], sinks.target[1], sinks.target[2]);
+            }
+            if (partials != null) {
+                dev.launch("reduce", "reduce_partials", "", 1,
+                        partials, groups, null, 0L, (float) divisor, DeviceBackend.handle(out), null);
+            }
+            sinks.fold();
+        } finally {
+            dev.release(meta);
+            dev.release(partials);
+            if (sinks != null) {
+                sinks.release();
+            }
+        }
+    }
+}
