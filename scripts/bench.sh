@@ -6,7 +6,9 @@
 #   scripts/bench.sh --full               the issue's sizes (10^8 floats, CE 4096x32000 and 512x128000, ...)
 #   scripts/bench.sh --losses mse_loss,cross_entropy --impls jloss-cpu,pytorch
 #   THREADS=1 scripts/bench.sh            every implementation on one thread
+#   XMX=12g scripts/bench.sh --full       heap of every JVM (--full needs about 12g)
 #   PROFILE=0 scripts/bench.sh            skip the profile of the worst jloss ops
+#   FRESH_MEMORY=1 scripts/bench.sh       let freed memory go back to the OS (see GLIBC_TUNABLES below)
 # Other options go to dev.jloss.bench.Suite: --forks N --warmup N --iterations N --time-ms N --xmx 6g
 #
 # The benchmark module (benchmarks/, JMH 1.37) is not part of the root build: `mvn test` never
@@ -31,10 +33,16 @@ export JLOSS_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(
 # DJL: natives from the pytorch-native-cpu jar on the class path, never a download
 export DJL_OFFLINE=true PYTORCH_VERSION=2.7.1 PYTORCH_FLAVOR=cpu
 
-JAVA=(java -Xmx6g -Djava.awt.headless=true -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=error -cp "$CP")
+# Freed memory stays in the process: on a VM where a first touch of a page is slow, a peer that
+# allocates per call would otherwise be timed mostly on page faults (the suite probes and reports it).
+if [ "${FRESH_MEMORY:-0}" != 1 ]; then
+  export GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736
+fi
+
+JAVA=(java -Xmx"${XMX:-6g}" -Djava.awt.headless=true -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=error -cp "$CP")
 mkdir -p docs
 echo "== running the suite on $THREADS threads"
-"${JAVA[@]}" dev.jloss.bench.Suite --threads "$THREADS" --out docs "$@"
+"${JAVA[@]}" dev.jloss.bench.Suite --threads "$THREADS" --xmx "${XMX:-6g}" --out docs "$@"
 if [ "$PROFILE" != 0 ]; then
   echo "== profiling the jloss ops furthest behind"
   "${JAVA[@]}" dev.jloss.bench.Profile docs --threads "$THREADS"

@@ -30,6 +30,7 @@ final class Environment {
         m.put("jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
         m.put("threads", Integer.toString(cfg.threads));
         m.put("omp_num_threads", env("OMP_NUM_THREADS", "unset"));
+        m.put("glibc_tunables", env("GLIBC_TUNABLES", "unset"));
         m.put("jmh", "JMH 1.37 in " + cfg.forks + " worker JVM(s) per (case, implementation), warmup " + cfg.warmup
                 + " x " + cfg.timeMs + " ms, measurement " + cfg.iterations + " x " + cfg.timeMs + " ms, -Xmx" + cfg.xmx);
         for (String b : List.of("cpu", "opencl", "cuda")) {

@@ -162,7 +162,8 @@ public final class Report {
 
         sb.append("## Machine\n\n| | |\n|---|---|\n");
         for (String k : List.of("cpu", "cores", "memory", "os", "jdk", "threads", "omp_num_threads", "backend.cpu",
-                "backend.opencl", "backend.cuda", "peer.pytorch", "peer.nd4j", "jmh", "wall_seconds")) {
+                "backend.opencl", "backend.cuda", "peer.pytorch", "peer.nd4j", "jmh", "first_touch", "glibc_tunables",
+                "wall_seconds")) {
             if (env.containsKey(k)) {
                 sb.append("| ").append(k).append(" | ").append(env.get(k).replace("|", "/")).append(" |\n");
             }
@@ -171,6 +172,13 @@ public final class Report {
                 .append("backend on the common fork-join pool (parallelism threads−1, plus the calling thread), PyTorch with ")
                 .append("`ai.djl.pytorch.num_threads`, ND4J with `OMP_NUM_THREADS`, PoCL with `POCL_MAX_PTHREAD_COUNT`. ")
                 .append("The machine is a shared 2-core VM: other work ran beside this benchmark, so read the noise columns.\n\n");
+        sb.append("`first_touch` is a probe of fresh memory: malloc, zero and free 64 MiB. Where it is slow (a VM that ")
+                .append("backs each 4 KiB page on first touch), a library that allocates its outputs and temporaries on ")
+                .append("every call (PyTorch, ND4J) pays it every call, once the allocator hands the freed memory back ")
+                .append("to the OS. `scripts/bench.sh` therefore runs every process with `GLIBC_TUNABLES` that keep freed ")
+                .append("memory in the process (`glibc_tunables` above; `FRESH_MEMORY=1` turns this off), so the peers ")
+                .append("are timed as on a machine with cheap page faults. jloss's CPU backend allocates its gradients ")
+                .append("on the Java heap, which the JVM reuses, so the setting does not touch it.\n\n");
 
         sb.append(env.getOrDefault("size", "quick").startsWith("full")
                 ? "Sizes: the issue's (`--full`): element-wise over 10^8 floats, cross-entropy/NLL at 4096×32000 and "

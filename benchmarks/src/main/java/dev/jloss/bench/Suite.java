@@ -48,8 +48,8 @@ public final class Suite {
         int threads = Runtime.getRuntime().availableProcessors();
         int forks = 1;
         int warmup = 2;
-        int iterations = 5;
-        int timeMs = 300;
+        int iterations = 4;
+        int timeMs = 200;
         String xmx = "6g";
         Path out = Path.of("docs");
         Path work = Path.of("benchmarks", "target");
@@ -133,6 +133,7 @@ public final class Suite {
         Files.createDirectories(cfg.out);
         Files.createDirectories(cfg.work);
         Map<String, String> meta = Environment.describe(cfg);
+        meta.put("first_touch", firstTouch(cfg));
         List<Row> rows = new ArrayList<>();
         long t0 = System.nanoTime();
 
@@ -238,6 +239,36 @@ public final class Suite {
             r.put(op, new Stat(mean, err, cv));
         });
         return r;
+    }
+
+    /** Milliseconds to malloc, zero and free 64 MiB, without and with the glibc tunables (see bench.sh). */
+    private static String firstTouch(Config cfg) {
+        StringBuilder sb = new StringBuilder();
+        for (boolean tunables : new boolean[] {false, true}) {
+            List<String> cmd = Worker.command(cfg);
+            cmd.set(cmd.size() - 1, FirstTouch.class.getName());
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            String t = System.getenv("GLIBC_TUNABLES");
+            if (!tunables) {
+                pb.environment().remove("GLIBC_TUNABLES");
+            } else if (t == null) {
+                continue;
+            }
+            try {
+                Process p = pb.start();
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+                p.waitFor();
+                String ms = out.lines().reduce((x, y) -> y).orElse("?");
+                sb.append(sb.length() == 0 ? "" : "; ").append(ms).append(" ms")
+                        .append(tunables ? " with GLIBC_TUNABLES=" + t : " fresh from the OS");
+            } catch (IOException e) {
+                return "probe failed: " + e.getMessage();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "probe interrupted";
+            }
+        }
+        return sb.toString();
     }
 
     private static String firstError(String log) {
