@@ -36,7 +36,8 @@ export DJL_OFFLINE=true PYTORCH_VERSION=2.7.1 PYTORCH_FLAVOR=cpu
 # Freed memory stays in the process: on a VM where a first touch of a page is slow, a peer that
 # allocates per call would otherwise be timed mostly on page faults (the suite probes and reports it).
 if [ "${FRESH_MEMORY:-0}" != 1 ]; then
-  export GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736
+  # one arena: a 64 MiB block freed by one thread is reused by the next call (per-thread arenas trim it)
+  export GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736:glibc.malloc.arena_max=1
 fi
 
 JAVA=(java -Xmx"${XMX:-6g}" -Djava.awt.headless=true -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=error -cp "$CP")
