@@ -228,7 +228,7 @@ public final class Report {
         String impl = "jloss-" + backend;
         double limit = limitGBs(rows, copyKindOf(backend));
         sb.append("## Backend `").append(backend).append("`\n\n");
-        sb.append(f("Limit: %.1f GB/s (%s copy). Times in ms (JMH average, ± the 99.9%% confidence half-width); ",
+        sb.append(f("Limit: %.1f GB/s (%s copy). Times in ms: the median of JMH's measured iterations (± the 99.9%% confidence half-width of their mean); ",
                 limit, copyKindOf(backend)));
         sb.append("ratio = jloss time / peer time, **bold** where jloss is as fast or faster. ");
         sb.append("PyTorch's backward includes the forward pass autograd needs.\n\n");

@@ -47,7 +47,7 @@ public final class Suite {
         List<String> impls = List.of("jloss-cpu", "jloss-opencl", Impls.PYTORCH, Impls.ND4J);
         int threads = Runtime.getRuntime().availableProcessors();
         int forks = 1;
-        int warmup = 2;
+        int warmup = 3;
         int iterations = 4;
         int timeMs = 200;
         String xmx = "6g";

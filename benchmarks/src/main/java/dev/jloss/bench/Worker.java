@@ -20,7 +20,8 @@ import org.openjdk.jmh.util.Statistics;
  * One JVM per (case, implementation), started by {@link Suite}: it runs JMH in-process (forks 0)
  * over the ops it is given, so the three ops of one loss share one JVM, its inputs and its peer
  * session (DJL's engine, ND4J's natives), as they would in a training loop, while different losses
- * and implementations never share JIT profiles. Writes one line per op: {@code op mean error cv}.
+ * and implementations never share JIT profiles. Writes one line per op: {@code op median error cv}
+ * (median of the measured iterations, 99.9% half-width of their mean, coefficient of variation).
  *
  * <pre>Worker OUT_FILE loss|copy CASE_OR_KIND IMPL_OR_FLOATS OPS warmup iterations timeMs</pre>
  */
@@ -53,9 +54,10 @@ public final class Worker {
         List<String> lines = new ArrayList<>();
         for (RunResult r : rr) {
             Statistics s = r.getPrimaryResult().getStatistics();
-            double mean = s.getMean();
+            // NOTE: the median, not the mean: on a shared machine one stalled iteration would dominate a mean
+            double mean = s.getN() > 2 ? s.getPercentile(50) : s.getMean();
             double err = s.getN() > 2 ? s.getMeanErrorAt(0.999) : Double.NaN;
-            double cv = s.getN() > 1 ? s.getStandardDeviation() / mean : Double.NaN;
+            double cv = s.getN() > 1 ? s.getStandardDeviation() / s.getMean() : Double.NaN;
             String op = what.equals("copy") ? ops[0] : r.getParams().getParam("op");
             lines.add(String.join("\t", op, num(mean), num(err), num(cv)));
         }
