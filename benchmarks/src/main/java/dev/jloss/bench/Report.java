@@ -375,7 +375,7 @@ public final class Report {
         sb.append("## How it was measured\n\n");
         sb.append("- Each (case, implementation) runs in a fresh JVM (JMH in-process there; the three ops of one loss ")
                 .append("share the JVM and the inputs, as in a training loop, while different losses never share JIT ")
-                .append("profiles): warm-up iterations, then measured ones, average time per call. A jloss call includes what a user's call includes: argument checks, ")
+                .append("profiles): warm-up iterations, then measured ones; the median time per call. A jloss call includes what a user's call includes: argument checks, ")
                 .append("allocating the zero-filled output and gradient tensors, the kernel, and on OpenCL waiting for ")
                 .append("the queue to drain.\n");
         sb.append("- Before timing, each implementation's forward, backward (upstream gradient 0.75) and fused results ")
