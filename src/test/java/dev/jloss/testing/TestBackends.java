@@ -57,21 +57,6 @@ public final class TestBackends {
         return STARTED.get(name);
     }
 
-    /**
-     * Losses whose device kernels have not landed yet, per GPU backend: their golden cases are
-     * reported as skipped with this reason instead of failing on "no kernels for loss family".
-     * NOTE: every entry is an open item of the OpenCL/CUDA issues; remove it when the kernels land.
-     */
-    private static final Map<String, java.util.Set<String>> NOT_YET_ON_DEVICE = Map.of(
-            "opencl", java.util.Set.of("CrossEntropyLoss", "NLLLoss"),
-            "cuda", java.util.Set.of("CrossEntropyLoss", "NLLLoss"));
-
-    /** Why {@code loss} is not checked on {@code backend} yet, or null when it is. */
-    public static String notYetOnDevice(String backend, String loss) {
-        return NOT_YET_ON_DEVICE.getOrDefault(backend, java.util.Set.of()).contains(loss)
-                ? loss + " has no " + backend + " kernels yet (open item of the GPU backend issues)" : null;
-    }
-
     public static String reason(String name) {
         return UNAVAILABLE.get(name);
     }
