@@ -4,8 +4,9 @@
  * launched as a single work-group, adds them in a fixed order and divides, so a loss is
  * deterministic run to run and never needs a host round trip for its denominator.
  *
- *   out[0] = sum(partials[0..n)) / (n_den > 0 ? sum(den[0..n_den)) : divisor)
+ *   out[0] = sum(partials[0..n)) / (n_den > 0 ? sum(den[0..n_den)) : divisor)     (if out != 0)
  *   if den_out != 0: den_out[0] = the denominator used (for a later gradient kernel)
+ * With n = 0 and out = 0 it only adds partial denominators into den_out (a gradient's mean denominator).
  */
 #include "reduce.h"
 
@@ -22,7 +23,7 @@ KERNEL void reduce_partials(GLOBAL const acc_t *partials, jl_long n, GLOBAL cons
         d = group_sum(t, scratch);
     }
     if (LOCAL_ID() == 0) {
-        out[0] = (float) (s / d);
+        if (out != 0) out[0] = (float) (s / d);
         if (den_out != 0) den_out[0] = d;
     }
 }

@@ -1,7 +1,6 @@
 package dev.jloss.cli;
 
 import dev.jloss.Backend;
-import dev.jloss.BackendException;
 import dev.jloss.Loss;
 import dev.jloss.Tensor;
 import dev.jloss.loss.Losses;
@@ -157,28 +156,21 @@ final class DemoCommand implements Callable<Integer> {
         out.println();
         BackendChoice choice = BackendChoice.choose(backend);
         Backend b = choice.backend();
-        Backend cpu = null;
         try {
             out.println("Backend: " + b.name() + " (" + b.description() + ")");
             out.println("  chosen because it is " + choice.why());
             out.println();
-            if (!b.name().equals("cpu")) {
-                cpu = Backend.named("cpu");
-            }
-            int bad = workedExamples(out, b, cpu);
+            int bad = workedExamples(out, b);
             out.println();
-            largeBatch(out, b, cpu);
+            largeBatch(out, b);
             out.flush();
             return bad == 0 ? 0 : Main.FAILURE;
         } finally {
             b.close();
-            if (cpu != null) {
-                cpu.close();
-            }
         }
     }
 
-    private int workedExamples(PrintWriter out, Backend b, Backend cpu) {
+    private int workedExamples(PrintWriter out, Backend b) {
         out.println("The seed article's worked examples: PyTorch's printed output beside jloss's");
         out.printf(Locale.ROOT, "  %-20s %-37s %-36s %-36s%n", "LOSS", "SETTING", "PYTORCH (ARTICLE)", "JLOSS");
         int ok = 0;
@@ -192,17 +184,7 @@ final class DemoCommand implements Callable<Integer> {
                 }
                 continue;
             }
-            float[] got;
-            String note = "";
-            try {
-                got = evaluate(ex, b);
-            } catch (BackendException e) {
-                if (cpu == null) {
-                    throw e;
-                }
-                got = evaluate(ex, cpu);
-                note = " (on cpu: " + b.name() + " has no kernel for it yet)";
-            }
+            float[] got = evaluate(ex, b);
             double worst = 0;
             for (int i = 0; i < got.length; i++) {
                 worst = Math.max(worst, Math.abs(got[i] - ex.published()[i]));
@@ -213,8 +195,8 @@ final class DemoCommand implements Callable<Integer> {
             } else {
                 bad++;
             }
-            out.printf(Locale.ROOT, "  %-20s %-37s %-36s %-36s %s%s%n", cls, ex.what(), show(ex.published()),
-                    show(got), match ? "ok" : "DIFFERS by " + worst, note);
+            out.printf(Locale.ROOT, "  %-20s %-37s %-36s %-36s %s%n", cls, ex.what(), show(ex.published()),
+                    show(got), match ? "ok" : "DIFFERS by " + worst);
         }
         out.printf(Locale.ROOT, "  %d of %d examples match PyTorch's published values", ok, ok + bad);
         out.println(missing.isEmpty() ? "." : "; not in this build: " + String.join(", ", missing) + ".");
@@ -269,7 +251,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** Cross-entropy (or the best loss this build has) over a large generated batch, streamed in chunks. */
-    private void largeBatch(PrintWriter out, Backend b, Backend cpu) {
+    private void largeBatch(PrintWriter out, Backend b) {
         String cls = EvalCommand.inBuild("CrossEntropyLoss") ? "CrossEntropyLoss"
                 : EvalCommand.inBuild("NLLLoss") ? "NLLLoss" : "MSELoss";
         boolean classLoss = !cls.equals("MSELoss");
@@ -285,25 +267,14 @@ final class DemoCommand implements Callable<Integer> {
         if (!cls.equals("CrossEntropyLoss")) {
             out.println("  (CrossEntropyLoss is not in this build; " + cls + " stands in for it)");
         }
-        Backend used = b;
-        StreamingEval.Result fwd;
-        try {
-            fwd = stream(cls, tensors, b, false);
-        } catch (BackendException e) {
-            if (cpu == null) {
-                throw e;
-            }
-            out.println("  (" + b.name() + " cannot run it: " + e.getMessage() + "; using cpu)");
-            used = cpu;
-            fwd = stream(cls, tensors, cpu, false);
-        }
-        StreamingEval.Result both = stream(cls, tensors, used, true);
+        StreamingEval.Result fwd = stream(cls, tensors, b, false);
+        StreamingEval.Result both = stream(cls, tensors, b, true);
         out.printf(Locale.ROOT, "  loss (mean) = %.6f%s%n", fwd.value, cls.equals("CrossEntropyLoss")
                 ? String.format(Locale.ROOT, "   (a uniform guess over %d classes would score log C = %.6f)", classes,
                         Math.log(classes)) : "");
         throughput(out, "loss", fwd, rows, bytes);
         throughput(out, "loss + gradient", both, rows, bytes);
-        spotCheck(out, cls, tensors, used, classLoss);
+        spotCheck(out, cls, tensors, b, classLoss);
     }
 
     private StreamingEval.Result stream(String cls, Map<String, ArraySource> tensors, Backend b, boolean grad) {

@@ -2,7 +2,7 @@ package dev.jloss.backend.cpu;
 
 import dev.jloss.LossArgumentException;
 import dev.jloss.Tensor;
-import dev.jloss.loss.Checks;
+import dev.jloss.loss.ClassTargets;
 
 /**
  * Reading class-index targets (int64 or int32) for the CPU kernels of nll_loss and cross_entropy,
@@ -30,8 +30,7 @@ final class ClassTargetsCpu {
     }
 
     static LossArgumentException outOfBounds(String fn, long target, long classes, long ignoreIndex) {
-        return Checks.fail(fn, "target %d is out of bounds for %d classes (expected a class index in [0, %d) "
-                + "or ignore_index %d)", target, classes, classes, ignoreIndex);
+        return ClassTargets.targetOutOfBounds(fn, target, classes, ignoreIndex);
     }
 
     /** The weight a non-ignored target contributes to the denominator; every kernel adds exactly this. */
