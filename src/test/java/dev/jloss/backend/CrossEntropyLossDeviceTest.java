@@ -1,10 +1,11 @@
 package dev.jloss.backend;
 
-import static dev.jloss.backend.MarginDeviceTesting.REDUCTIONS;
-import static dev.jloss.backend.MarginDeviceTesting.assertDeterministic;
-import static dev.jloss.backend.MarginDeviceTesting.assertFlaggedLikeTheCpu;
-import static dev.jloss.backend.MarginDeviceTesting.assertMatchesCpu;
-import static dev.jloss.backend.MarginDeviceTesting.gaussian;
+import static dev.jloss.backend.DeviceLossTesting.REDUCTIONS;
+import static dev.jloss.backend.DeviceLossTesting.assertDeterministic;
+import static dev.jloss.backend.DeviceLossTesting.assertFlaggedLikeTheCpu;
+import static dev.jloss.backend.DeviceLossTesting.assertMatchesCpu;
+import static dev.jloss.backend.DeviceLossTesting.classIndices;
+import static dev.jloss.backend.DeviceLossTesting.gaussian;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.jloss.Backend;
@@ -14,7 +15,6 @@ import dev.jloss.Tensor;
 import dev.jloss.backend.device.DeviceBackend;
 import dev.jloss.loss.CrossEntropyLoss;
 import dev.jloss.testing.TestBackends;
-import java.util.Random;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,7 +32,7 @@ class CrossEntropyLossDeviceTest {
         {4, 5, 30, 7}, {0, 300, 1, 1}};
 
     static Stream<DeviceBackend> devices() {
-        return MarginDeviceTesting.devices();
+        return DeviceLossTesting.devices();
     }
 
     private static long[] inputShape(int[] s) {
@@ -61,21 +61,8 @@ class CrossEntropyLossDeviceTest {
         for (int i = 0; i < x.length; i++) {
             x[i] *= 4;
         }
-        int n = (int) Tensor.numel(ts);
-        Random r = new Random(seed + 1);
-        long[] t = new long[n];
-        int[] t32 = new int[n];
-        for (int i = 0; i < n; i++) {
-            t[i] = ignore != Long.MIN_VALUE && i % 5 == 3 ? ignore : r.nextInt(s[1]);
-        }
-        if (bad != 0) {
-            t[n / 2] = bad;
-            t[n - 1] = -1;
-        }
-        for (int i = 0; i < n; i++) {
-            t32[i] = (int) t[i];
-        }
-        return b -> new Tensor[] {b.tensor(x, xs), int32 ? b.tensor(t32, ts) : b.tensor(t, ts)};
+        Function<Backend, Tensor> t = classIndices((int) Tensor.numel(ts), s[1], int32, ignore, bad, seed + 1, ts);
+        return b -> new Tensor[] {b.tensor(x, xs), t.apply(b)};
     }
 
     /** Logits and class probabilities (a softmax of random scores along the class dimension). */

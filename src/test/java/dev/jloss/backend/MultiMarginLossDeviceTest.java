@@ -1,10 +1,10 @@
 package dev.jloss.backend;
 
-import static dev.jloss.backend.MarginDeviceTesting.REDUCTIONS;
-import static dev.jloss.backend.MarginDeviceTesting.assertDeterministic;
-import static dev.jloss.backend.MarginDeviceTesting.assertFlaggedLikeTheCpu;
-import static dev.jloss.backend.MarginDeviceTesting.assertMatchesCpu;
-import static dev.jloss.backend.MarginDeviceTesting.gaussian;
+import static dev.jloss.backend.DeviceLossTesting.REDUCTIONS;
+import static dev.jloss.backend.DeviceLossTesting.assertDeterministic;
+import static dev.jloss.backend.DeviceLossTesting.assertFlaggedLikeTheCpu;
+import static dev.jloss.backend.DeviceLossTesting.assertMatchesCpu;
+import static dev.jloss.backend.DeviceLossTesting.gaussian;
 
 import dev.jloss.Backend;
 import dev.jloss.Reduction;
@@ -23,7 +23,7 @@ class MultiMarginLossDeviceTest {
     private static final int[][] SHAPES = {{5000, 7}, {3, 1000}, {1500, 40}, {1, 1}};
 
     static Stream<DeviceBackend> devices() {
-        return MarginDeviceTesting.devices();
+        return DeviceLossTesting.devices();
     }
 
     /** Scores and class indices (int64, or int32) of {@code rows} rows; {@code bad} puts one index out of range. */

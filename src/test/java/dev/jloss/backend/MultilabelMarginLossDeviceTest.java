@@ -1,10 +1,10 @@
 package dev.jloss.backend;
 
-import static dev.jloss.backend.MarginDeviceTesting.REDUCTIONS;
-import static dev.jloss.backend.MarginDeviceTesting.assertDeterministic;
-import static dev.jloss.backend.MarginDeviceTesting.assertFlaggedLikeTheCpu;
-import static dev.jloss.backend.MarginDeviceTesting.assertMatchesCpu;
-import static dev.jloss.backend.MarginDeviceTesting.gaussian;
+import static dev.jloss.backend.DeviceLossTesting.REDUCTIONS;
+import static dev.jloss.backend.DeviceLossTesting.assertDeterministic;
+import static dev.jloss.backend.DeviceLossTesting.assertFlaggedLikeTheCpu;
+import static dev.jloss.backend.DeviceLossTesting.assertMatchesCpu;
+import static dev.jloss.backend.DeviceLossTesting.gaussian;
 
 import dev.jloss.Backend;
 import dev.jloss.Reduction;
@@ -27,7 +27,7 @@ class MultilabelMarginLossDeviceTest {
     private static final int[][] SHAPES = {{4000, 7}, {2000, 32}, {300, 33}, {5, 700}, {1, 1}};
 
     static Stream<DeviceBackend> devices() {
-        return MarginDeviceTesting.devices();
+        return DeviceLossTesting.devices();
     }
 
     /**

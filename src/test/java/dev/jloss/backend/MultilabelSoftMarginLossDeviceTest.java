@@ -1,9 +1,9 @@
 package dev.jloss.backend;
 
-import static dev.jloss.backend.MarginDeviceTesting.REDUCTIONS;
-import static dev.jloss.backend.MarginDeviceTesting.assertDeterministic;
-import static dev.jloss.backend.MarginDeviceTesting.assertMatchesCpu;
-import static dev.jloss.backend.MarginDeviceTesting.gaussian;
+import static dev.jloss.backend.DeviceLossTesting.REDUCTIONS;
+import static dev.jloss.backend.DeviceLossTesting.assertDeterministic;
+import static dev.jloss.backend.DeviceLossTesting.assertMatchesCpu;
+import static dev.jloss.backend.DeviceLossTesting.gaussian;
 
 import dev.jloss.Backend;
 import dev.jloss.Reduction;
@@ -47,7 +47,7 @@ class MultilabelSoftMarginLossDeviceTest {
     };
 
     static Stream<DeviceBackend> devices() {
-        return MarginDeviceTesting.devices();
+        return DeviceLossTesting.devices();
     }
 
     private static float[] targets(int n, long seed) {

@@ -1,10 +1,11 @@
 package dev.jloss.backend;
 
-import static dev.jloss.backend.MarginDeviceTesting.REDUCTIONS;
-import static dev.jloss.backend.MarginDeviceTesting.assertDeterministic;
-import static dev.jloss.backend.MarginDeviceTesting.assertFlaggedLikeTheCpu;
-import static dev.jloss.backend.MarginDeviceTesting.assertMatchesCpu;
-import static dev.jloss.backend.MarginDeviceTesting.gaussian;
+import static dev.jloss.backend.DeviceLossTesting.REDUCTIONS;
+import static dev.jloss.backend.DeviceLossTesting.assertDeterministic;
+import static dev.jloss.backend.DeviceLossTesting.assertFlaggedLikeTheCpu;
+import static dev.jloss.backend.DeviceLossTesting.assertMatchesCpu;
+import static dev.jloss.backend.DeviceLossTesting.classIndices;
+import static dev.jloss.backend.DeviceLossTesting.gaussian;
 
 import dev.jloss.Backend;
 import dev.jloss.Reduction;
@@ -12,7 +13,6 @@ import dev.jloss.Tensor;
 import dev.jloss.backend.device.DeviceBackend;
 import dev.jloss.loss.NLLLoss;
 import java.util.Arrays;
-import java.util.Random;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,7 +28,7 @@ class NLLLossDeviceTest {
     private static final int[][] SHAPES = {{100000, 7, 1}, {3, 5000, 1}, {16, 5, 4000}, {0, 30, 1}};
 
     static Stream<DeviceBackend> devices() {
-        return MarginDeviceTesting.devices();
+        return DeviceLossTesting.devices();
     }
 
     /** Inputs and class indices; every fifth target is {@code ignore}; {@code bad} puts two out of range. */
@@ -36,21 +36,8 @@ class NLLLossDeviceTest {
         long[] xs = s[0] == 0 ? new long[] {s[1]} : s[2] == 1 ? new long[] {s[0], s[1]} : new long[] {s[0], s[1], s[2]};
         long[] ts = s[0] == 0 ? new long[] {} : s[2] == 1 ? new long[] {s[0]} : new long[] {s[0], s[2]};
         float[] x = gaussian((int) Tensor.numel(xs), seed);
-        int n = (int) Tensor.numel(ts);
-        Random r = new Random(seed + 1);
-        long[] t = new long[n];
-        int[] t32 = new int[n];
-        for (int i = 0; i < n; i++) {
-            t[i] = i % 5 == 3 ? ignore : r.nextInt(s[1]);
-        }
-        if (bad != 0) {
-            t[n / 2] = bad;
-            t[n - 1] = -1;
-        }
-        for (int i = 0; i < n; i++) {
-            t32[i] = (int) t[i];
-        }
-        return b -> new Tensor[] {b.tensor(x, xs), int32 ? b.tensor(t32, ts) : b.tensor(t, ts)};
+        Function<Backend, Tensor> t = classIndices((int) Tensor.numel(ts), s[1], int32, ignore, bad, seed + 1, ts);
+        return b -> new Tensor[] {b.tensor(x, xs), t.apply(b)};
     }
 
     @ParameterizedTest(autoCloseArguments = false)

@@ -24,15 +24,16 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * What the margin losses' device tests share: the GPU backends to run on, and checks of one loss
- * call on a device against the CPU backend (loss and gradient), against itself (bitwise), and of
- * the device error flag (the CPU backend's exact message, no buffer left behind).
+ * What the row-wise losses' device tests share (margins, class indices): the GPU backends to run
+ * on, seeded data, and checks of one loss call on a device against the CPU backend (loss and
+ * gradient), against itself (bitwise), and of the device error flag (the CPU backend's exact
+ * message, no buffer left behind).
  */
-final class MarginDeviceTesting {
+final class DeviceLossTesting {
     /** One view per backend, kept for the run (JUnit would not close it: autoCloseArguments = false). */
     private static final Map<DeviceBackend, GroupRowsBackend> GROUP_ROWS = new ConcurrentHashMap<>();
 
-    private MarginDeviceTesting() {
+    private DeviceLossTesting() {
     }
 
     /**
@@ -60,6 +61,30 @@ final class MarginDeviceTesting {
             f[i] = (float) r.nextGaussian();
         }
         return f;
+    }
+
+    /**
+     * {@code n} seeded class indices in {@code [0, classes)}, as an int64 or an int32 tensor on the
+     * backend it is given; every fifth is {@code ignore} unless that is {@link Long#MIN_VALUE};
+     * {@code bad != 0} puts {@code bad} at position {@code n / 2} and -1 at the last position, both
+     * out of range (the lower is the one reported).
+     */
+    static Function<Backend, Tensor> classIndices(int n, int classes, boolean int32, long ignore, long bad,
+                                                  long seed, long... shape) {
+        Random r = new Random(seed);
+        long[] t = new long[n];
+        for (int i = 0; i < n; i++) {
+            t[i] = ignore != Long.MIN_VALUE && i % 5 == 3 ? ignore : r.nextInt(classes);
+        }
+        if (bad != 0) {
+            t[n / 2] = bad;
+            t[n - 1] = -1;
+        }
+        int[] t32 = new int[n];
+        for (int i = 0; i < n; i++) {
+            t32[i] = (int) t[i];
+        }
+        return b -> int32 ? b.tensor(t32, shape) : b.tensor(t, shape);
     }
 
     /** A seeded upstream gradient of the loss's output shape on {@code b}. */
