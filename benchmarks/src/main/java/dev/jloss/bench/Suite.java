@@ -1,7 +1,7 @@
 package dev.jloss.bench;
 
 import dev.jloss.BackendException;
-import dev.jloss.Loss;
+import dev.jloss.loss.Losses;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -19,7 +19,8 @@ import org.openjdk.jmh.runner.RunnerException;
 /**
  * The benchmark suite: for every case (a loss at a size), every implementation (jloss on each
  * backend, PyTorch through DJL, ND4J) is first built and its forward, backward and fused results
- * compared with jloss's CPU results; only what matches is then timed with JMH, in a fresh JVM per
+ * compared with jloss's CPU results (in a child JVM, so that a native peer that crashes costs only its
+ * own row); only what matches is then timed with JMH, in a fresh JVM per
  * (case, implementation) ({@link Worker}), {@code --forks} times. The memory-copy limits are timed at the start and again at the end
  * (their drift shows how steady the machine was). Results go to a TSV and a properties file, from
  * which {@link Report} writes the page and the chart.
@@ -200,31 +201,11 @@ public final class Suite {
             throws IOException {
         Map<String, List<double[]>> perOp = new LinkedHashMap<>();
         for (int f = 0; f < cfg.forks; f++) {
-            Path out = Files.createTempFile(cfg.work, "worker", ".tsv");
-            List<String> cmd = Worker.command(cfg, out.toString(), what, a, b, String.join(",", ops),
-                    Integer.toString(cfg.warmup), Integer.toString(cfg.iterations), Integer.toString(cfg.timeMs));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            int rc;
-            try {
-                rc = p.waitFor();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted", e);
-            }
-            if (rc != 0) {
-                Files.deleteIfExists(out);
-                String tail = log.strip();
-                int at = tail.indexOf("\n\tat ");
-                throw new IllegalStateException("worker exited with " + rc + ": "
-                        + (at > 0 ? tail.substring(0, at) : tail).lines().reduce((x, y) -> y).orElse("")
-                        + " | " + firstError(log));
-            }
-            for (String[] l : Worker.read(out)) {
+            for (String[] l : runChild(cfg, what, a, b, String.join(",", ops), Integer.toString(cfg.warmup),
+                    Integer.toString(cfg.iterations), Integer.toString(cfg.timeMs))) {
                 perOp.computeIfAbsent(l[0], k -> new ArrayList<>())
                         .add(new double[] {Double.parseDouble(l[1]), Double.parseDouble(l[2]), Double.parseDouble(l[3])});
             }
-            Files.deleteIfExists(out);
         }
         Map<String, Stat> r = new LinkedHashMap<>();
         perOp.forEach((op, runs) -> {
@@ -239,6 +220,38 @@ public final class Suite {
             r.put(op, new Stat(mean, err, cv));
         });
         return r;
+    }
+
+    /**
+     * Runs a {@link Worker} JVM with {@code args} and returns the tab-separated lines it wrote. A
+     * worker that fails (or crashes in a native library) costs its own row, never the suite.
+     */
+    private static List<String[]> runChild(Config cfg, String... args) throws IOException {
+        Path out = Files.createTempFile(cfg.work, "worker", ".tsv");
+        try {
+            String[] full = new String[args.length + 1];
+            full[0] = out.toString();
+            System.arraycopy(args, 0, full, 1, args.length);
+            Process p = new ProcessBuilder(Worker.command(cfg, full)).redirectErrorStream(true).start();
+            String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            int rc;
+            try {
+                rc = p.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+            if (rc != 0) {
+                String tail = log.strip();
+                int at = tail.indexOf("\n\tat ");
+                throw new IllegalStateException("worker exited with " + rc + (rc == 134 || rc == 139 ? " (a native crash)"
+                        : "") + ": " + (at > 0 ? tail.substring(0, at) : tail).lines().reduce((x, y) -> y).orElse("")
+                        + " | " + firstError(log));
+            }
+            return Worker.read(out);
+        } finally {
+            Files.deleteIfExists(out);
+        }
     }
 
     /** Milliseconds to malloc, zero and free 64 MiB, without and with the glibc tunables (see bench.sh). */
@@ -283,20 +296,14 @@ public final class Suite {
     private static List<Row> runCase(Config cfg, Cases.Case c) {
         List<Row> rows = new ArrayList<>();
         System.out.println("== " + c.id() + " (" + c.shapeText() + ")");
-        HostInputs in = new HostInputs(c);
-        Map<Impl.Op, Impl.Outputs> ref = new LinkedHashMap<>();
         List<String> diff;
-        try (JlossImpl cpu = new JlossImpl("cpu", in)) {
-            Loss loss = cpu.loss();
-            diff = loss.differentiableArguments();
-            for (Impl.Op op : Impl.Op.values()) {
-                ref.put(op, cpu.outputs(op));
-            }
+        try {
+            diff = Losses.create(c.loss(), Cases.options(c)).differentiableArguments();
         } catch (RuntimeException e) {
             String why = reason(e);
             System.out.println("   skipped: " + why);
             for (String impl : cfg.impls) {
-                rows.add(skip(c, impl, "jloss CPU reference unavailable: " + why));
+                rows.add(skip(c, impl, "jloss cannot build the loss: " + why));
             }
             return rows;
         }
@@ -304,23 +311,28 @@ public final class Suite {
             List<String> ops = new ArrayList<>();
             String note = "";
             String problem = null;
-            try (Impl im = Impls.create(impl, in)) {
-                note = im.note();
-                for (Impl.Op op : Impl.Op.values()) {
-                    Check check = compare(ref.get(op), im.outputs(op));
-                    if (check.timed()) {
-                        ops.add(op.name());
-                    }
-                    if (check.problem() != null) {
-                        System.out.println("   " + impl + " " + op + ": " + (check.timed() ? "INEXACT " : "MISMATCH ")
-                                + check.problem());
-                        rows.add(new Row("loss", c.id(), c.loss(), c.group().name(), c.shapeText(), impl, op.name(),
-                                Double.NaN, Double.NaN, Double.NaN, c.minimumBytes(op.name(), diff), c.elements(),
-                                check.timed() ? "inexact" : "mismatch", check.problem()));
+            try {
+                // NOTE: in a child JVM: native peers (libtorch, ND4J, PoCL) loaded together have crashed a JVM
+                for (String[] l : runChild(cfg, "check", c.id(), impl)) {
+                    switch (l[1]) {
+                        case "note" -> note = l[2];
+                        case "skipped" -> problem = l[2];
+                        case "equal" -> ops.add(l[0]);
+                        default -> {
+                            boolean timed = l[1].equals("inexact");
+                            if (timed) {
+                                ops.add(l[0]);
+                            }
+                            System.out.println("   " + impl + " " + l[0] + ": " + l[1].toUpperCase(Locale.ROOT) + " "
+                                    + l[2]);
+                            rows.add(new Row("loss", c.id(), c.loss(), c.group().name(), c.shapeText(), impl, l[0],
+                                    Double.NaN, Double.NaN, Double.NaN, c.minimumBytes(l[0], diff), c.elements(), l[1],
+                                    l[2]));
+                        }
                     }
                 }
-            } catch (RuntimeException | LinkageError e) {
-                problem = reason(e);
+            } catch (IOException | RuntimeException e) {
+                problem = "check failed: " + reason(e);
             }
             if (problem != null) {
                 System.out.println("   " + impl + ": skipped: " + problem);
@@ -350,6 +362,37 @@ public final class Suite {
             }
         }
         return rows;
+    }
+
+    /**
+     * The check before timing, run in a {@link Worker} JVM: {@code impl}'s forward, backward and fused
+     * results against jloss's CPU results on the case's inputs. Lines {@code op status detail}, status
+     * {@code equal | inexact | mismatch}; or {@code - skipped reason}; and {@code - note text}.
+     */
+    static List<String> checkLines(Cases.Case c, String impl) {
+        List<String> lines = new ArrayList<>();
+        HostInputs in = new HostInputs(c);
+        Map<Impl.Op, Impl.Outputs> ref = new LinkedHashMap<>();
+        try (JlossImpl cpu = new JlossImpl("cpu", in)) {
+            for (Impl.Op op : Impl.Op.values()) {
+                ref.put(op, cpu.outputs(op));
+            }
+        } catch (RuntimeException e) {
+            lines.add("-\tskipped\tjloss CPU reference unavailable: " + reason(e));
+            return lines;
+        }
+        try (Impl im = Impls.create(impl, in)) {
+            lines.add("-\tnote\t" + im.note().replace('\t', ' ').replace('\n', ' '));
+            for (Impl.Op op : Impl.Op.values()) {
+                Check check = compare(ref.get(op), im.outputs(op));
+                String status = check.problem() == null ? "equal" : check.timed() ? "inexact" : "mismatch";
+                String detail = check.problem() == null ? "" : check.problem().replace('\t', ' ').replace('\n', ' ');
+                lines.add(op.name() + "\t" + status + "\t" + detail);
+            }
+        } catch (RuntimeException | LinkageError e) {
+            lines.add("-\tskipped\t" + reason(e));
+        }
+        return lines;
     }
 
     private static Row skip(Cases.Case c, String impl, String why) {

@@ -23,7 +23,8 @@ import org.openjdk.jmh.util.Statistics;
  * and implementations never share JIT profiles. Writes one line per op: {@code op median error cv}
  * (median of the measured iterations, 99.9% half-width of their mean, coefficient of variation).
  *
- * <pre>Worker OUT_FILE loss|copy CASE_OR_KIND IMPL_OR_FLOATS OPS warmup iterations timeMs</pre>
+ * <pre>Worker OUT_FILE loss|copy CASE_OR_KIND IMPL_OR_FLOATS OPS warmup iterations timeMs
+ *      Worker OUT_FILE check CASE IMPL          (the check before timing: {@link Suite#checkLines})</pre>
  */
 public final class Worker {
     private Worker() {
@@ -32,6 +33,10 @@ public final class Worker {
     public static void main(String[] args) throws Exception {
         Path out = Path.of(args[0]);
         String what = args[1];
+        if (what.equals("check")) {
+            Files.write(out, Suite.checkLines(Cases.byId(args[2]), args[3]), StandardCharsets.UTF_8);
+            System.exit(0); // natives (DJL, ND4J, PoCL) may keep non-daemon threads
+        }
         int warmup = Integer.parseInt(args[5]);
         int iterations = Integer.parseInt(args[6]);
         int timeMs = Integer.parseInt(args[7]);
@@ -74,7 +79,7 @@ public final class Worker {
         List<String[]> r = new ArrayList<>();
         for (String l : Files.readAllLines(out, StandardCharsets.UTF_8)) {
             if (!l.isBlank()) {
-                r.add(l.split("\t"));
+                r.add(l.split("\t", -1));
             }
         }
         return r;
