@@ -205,6 +205,16 @@ public final class CudaBackend extends DeviceBackend {
     }
 
     @Override
+    protected void copyBuffer(Object src, Object dst, long bytes) {
+        current();
+        try {
+            cuMemcpyDtoDAsync((CUdeviceptr) dst, (CUdeviceptr) src, bytes, stream);
+        } catch (CudaException e) {
+            throw fail("device-to-device copy", e);
+        }
+    }
+
+    @Override
     public void launch(String file, String kernel, String defines, long groups, Object... args) {
         if (groups <= 0) {
             return;

@@ -46,6 +46,17 @@ public abstract class DeviceBackend implements Backend {
     protected abstract void fill(Object handle, long bytes, int pattern);
 
     /**
+     * Copies {@code bytes} from one device buffer to another, in queue order. OpenCL and CUDA
+     * override it with a device-side copy that does not wait; this fallback, for other drivers,
+     * goes through the host.
+     */
+    protected void copyBuffer(Object src, Object dst, long bytes) {
+        ByteBuffer b = direct(bytes);
+        read(src, 0, b, bytes);
+        write(dst, 0, b, bytes);
+    }
+
+    /**
      * Enqueues kernel {@code kernel} of kernel file {@code file} ({@code pointwise} for
      * {@code kernels-cl/pointwise.cl} / {@code kernels-cu/pointwise.cu}) over {@code groups}
      * work-groups of {@link #wgs()} work-items. {@code defines} specialise an OpenCL build
@@ -221,6 +232,22 @@ public abstract class DeviceBackend implements Backend {
         ByteBuffer b = direct(4);
         read(handle, 0, b, 4);
         return b.getInt(0);
+    }
+
+    /**
+     * Enqueues a device-to-device copy of {@code src} into {@code dst} (same dtype and shape) and
+     * returns without waiting; {@link #synchronize()} waits. The benchmarks time it as the device's
+     * memory-bandwidth limit ({@code clEnqueueCopyBuffer}, {@code cuMemcpyDtoDAsync}).
+     */
+    public void copy(Tensor src, Tensor dst) {
+        DeviceStorage s = own(src);
+        DeviceStorage d = own(dst);
+        if (src.dtype() != dst.dtype() || !Arrays.equals(src.shape(), dst.shape())) {
+            throw new LossArgumentException("copy: destination " + dst + " does not match source " + src);
+        }
+        if (s.bytes > 0) {
+            copyBuffer(s.handle, d.handle, s.bytes);
+        }
     }
 
     /** The device handle of a tensor, or null for a null tensor. */

@@ -254,6 +254,11 @@ public final class OpenClBackend extends DeviceBackend {
     }
 
     @Override
+    protected void copyBuffer(Object src, Object dst, long bytes) {
+        clEnqueueCopyBuffer(queue, (cl_mem) src, (cl_mem) dst, 0, 0, bytes, 0, null, null);
+    }
+
+    @Override
     public int wgs() {
         return wgs;
     }

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Benchmarks jloss against PyTorch (through DJL), ND4J and the machine's memory-copy bandwidth, in one
+# run, and writes docs/BENCHMARKS.md, docs/benchmarks.png and the raw docs/benchmarks-results.tsv.
+#
+#   scripts/bench.sh                      quick sizes (every array far larger than the caches; minutes)
+#   scripts/bench.sh --full               the issue's sizes (10^8 floats, CE 4096x32000 and 512x128000, ...)
+#   scripts/bench.sh --losses mse_loss,cross_entropy --impls jloss-cpu,pytorch
+#   THREADS=1 scripts/bench.sh            every implementation on one thread
+#   XMX=12g scripts/bench.sh --full       heap of every JVM (--full needs about 12g)
+#   PROFILE=0 scripts/bench.sh            skip the profile of the worst jloss ops
+#   FRESH_MEMORY=1 scripts/bench.sh       let freed memory go back to the OS (see GLIBC_TUNABLES below)
+# Other options go to dev.jloss.bench.Suite: --forks N --warmup N --iterations N --time-ms N --xmx 6g
+#
+# The benchmark module (benchmarks/, JMH 1.37) is not part of the root build: `mvn test` never
+# compiles it nor downloads its peers. The first run downloads them from Maven Central (DJL's
+# libtorch CPU jar ~110 MB, nd4j-native ~90 MB); nothing is downloaded while benchmarking (DJL offline).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+THREADS=${THREADS:-$(nproc)}
+PROFILE=${PROFILE:-1}
+MAVEN_OPTS_Q=(-q -B)
+
+echo "== building jloss and the benchmark module"
+mvn "${MAVEN_OPTS_Q[@]}" -DskipTests install
+(cd benchmarks && mvn "${MAVEN_OPTS_Q[@]}" compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt)
+CP="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
+
+# The same thread count everywhere: jloss CPU (fork-join pool, set per fork by the suite), PyTorch
+# (ai.djl.pytorch.num_threads, set by the suite), ND4J (OpenMP), PoCL (its pthread device).
+export OMP_NUM_THREADS=$THREADS POCL_MAX_PTHREAD_COUNT=$THREADS POCL_CPU_MAX_CU_COUNT=$THREADS
+export JLOSS_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src kernels-cl benchmarks 2>/dev/null || echo -dirty)"
+# DJL: natives from the pytorch-native-cpu jar on the class path, never a download
+export DJL_OFFLINE=true PYTORCH_VERSION=2.7.1 PYTORCH_FLAVOR=cpu
+
+# Freed memory stays in the process: on a VM where a first touch of a page is slow, a peer that
+# allocates per call would otherwise be timed mostly on page faults (the suite probes and reports it).
+if [ "${FRESH_MEMORY:-0}" != 1 ]; then
+  # one arena: a 64 MiB block freed by one thread is reused by the next call (per-thread arenas trim it)
+  export GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736:glibc.malloc.arena_max=1
+fi
+
+JAVA=(java -Xmx"${XMX:-6g}" -Djava.awt.headless=true -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=error -cp "$CP")
+mkdir -p docs
+echo "== running the suite on $THREADS threads"
+"${JAVA[@]}" dev.jloss.bench.Suite --threads "$THREADS" --xmx "${XMX:-6g}" --out docs "$@"
+if [ "$PROFILE" != 0 ]; then
+  echo "== profiling the jloss ops furthest behind"
+  "${JAVA[@]}" dev.jloss.bench.Profile docs --threads "$THREADS"
+fi
+echo "== done: docs/BENCHMARKS.md, docs/benchmarks.png"
