@@ -40,6 +40,11 @@ if [ "${FRESH_MEMORY:-0}" != 1 ]; then
   export GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736:glibc.malloc.arena_max=1
 fi
 
+# PoCL's LLVM replaces the JVM's SIGSEGV handler (the suite JVM died with exit 139 once): libjsig keeps
+# the JVM's first. Inherited by every worker JVM.
+JSIG="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")/lib/libjsig.so"
+[ -f "$JSIG" ] && export LD_PRELOAD="$JSIG${LD_PRELOAD:+:$LD_PRELOAD}"
+
 JAVA=(java -Xmx"${XMX:-6g}" -Djava.awt.headless=true -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=error -cp "$CP")
 mkdir -p docs
 echo "== running the suite on $THREADS threads"

@@ -1,25 +1,28 @@
 package dev.jloss;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.DynamicContainer.dynamicContainer;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import dev.jloss.loss.Losses;
 import dev.jloss.testing.Golden;
 import dev.jloss.testing.TestBackends;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.opentest4j.AssertionFailedError;
 
 /**
- * Finite-difference check of every loss's gradient, independent of PyTorch: for each golden case
- * and each differentiable argument, a few elements are perturbed and the central difference of
+ * Finite-difference check of every loss's gradient, independent of PyTorch, on every available
+ * backend (the differences of that backend's own float32 forward against its backward): for each
+ * golden case and each differentiable argument, a few elements are perturbed and the central difference of
  * {@code sum(grad_output * forward)}, accumulated in double, is compared with {@link Loss#backward}.
  * Points where the one-sided differences disagree are kinks (|x| at 0, a hinge at its margin) and
  * are skipped; the test fails if too many points of a loss are skipped to mean anything.
@@ -35,18 +38,23 @@ import org.opentest4j.AssertionFailedError;
  */
 class GradientCheckTest {
     private static final int POINTS_PER_ARG = 4;
-    private static final Map<String, int[]> CHECKED_SKIPPED = new HashMap<>();
+    /** Points checked and skipped, per backend and loss. */
+    private static final Map<String, int[]> CHECKED_SKIPPED = new ConcurrentHashMap<>();
 
+    /** Every golden case with a gradient, on every available backend (a container per backend). */
     @TestFactory
-    Stream<DynamicTest> finiteDifferences() {
-        Backend cpu = TestBackends.cpu();
-        List<DynamicTest> tests = new ArrayList<>();
-        for (Golden.Case c : Golden.all()) {
-            if (c.error == null && c.diff != null && !c.diff.isEmpty()) {
-                tests.add(dynamicTest(c.toString(), () -> check(cpu, c)));
+    Stream<DynamicNode> finiteDifferences() {
+        List<DynamicNode> perBackend = new ArrayList<>();
+        for (Backend b : TestBackends.all()) {
+            List<DynamicTest> tests = new ArrayList<>();
+            for (Golden.Case c : Golden.all()) {
+                if (c.error == null && c.diff != null && !c.diff.isEmpty()) {
+                    tests.add(dynamicTest(c.toString(), () -> check(b, c)));
+                }
             }
+            perBackend.add(dynamicContainer(b.name(), tests));
         }
-        return tests.stream();
+        return perBackend.stream();
     }
 
     @AfterAll
@@ -76,7 +84,7 @@ class GradientCheckTest {
         double[] go = c.grad_output.values();
         boolean ctc = loss.name().equals("CTCLoss");
         Map<String, Tensor> grads;
-        try (LossResult r = loss.backward(c.grad_output.on(b), in)) {
+        try (Closer inputs = new Closer(in); Tensor gout = c.grad_output.on(b); LossResult r = loss.backward(gout, in)) {
             grads = r.gradients();
             Random rnd = new Random(c.id.hashCode());
             for (String name : loss.differentiableArguments()) {
@@ -98,7 +106,7 @@ class GradientCheckTest {
                     int i = rnd.nextInt(x.length);
                     // a power of two, so that x + h and x - h are exact in float32
                     double h = Math.scalb(1.0, -10 + Math.max(0, Math.getExponent(x[i]) + 1));
-                    int[] counts = CHECKED_SKIPPED.computeIfAbsent(c.loss, n -> new int[2]);
+                    int[] counts = CHECKED_SKIPPED.computeIfAbsent(b.name() + " " + c.loss, n -> new int[2]);
                     boolean clampedVar = loss.name().equals("GaussianNLLLoss") && name.equals("var")
                             && x[i] < ((dev.jloss.loss.GaussianNLLLoss) loss).eps() + h;
                     double fp;
@@ -160,7 +168,19 @@ class GradientCheckTest {
             y[i] = (float) (x[i] + h);
         }
         Tensor[] args = in.clone();
-        args[ai] = b.tensor(y, in[ai].shape());
-        return objective(loss, args, go);
+        try (Tensor moved = b.tensor(y, in[ai].shape())) {
+            args[ai] = moved;
+            return objective(loss, args, go);
+        }
+    }
+
+    /** Closes a call's input tensors (device buffers are not left to the end of the run). */
+    private record Closer(Tensor[] tensors) implements AutoCloseable {
+        @Override
+        public void close() {
+            for (Tensor t : tensors) {
+                t.close();
+            }
+        }
     }
 }

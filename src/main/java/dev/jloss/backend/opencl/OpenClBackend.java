@@ -27,6 +27,8 @@ import org.jocl.cl_kernel;
 import org.jocl.cl_mem;
 import org.jocl.cl_platform_id;
 import org.jocl.cl_program;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The OpenCL backend (JOCL). One context and one in-order queue on the chosen device; programs
@@ -40,6 +42,7 @@ import org.jocl.cl_program;
  * object), so several threads may use one backend.
  */
 public final class OpenClBackend extends DeviceBackend {
+    private static final Logger LOG = LoggerFactory.getLogger(OpenClBackend.class);
     /** Work-group size for the reduction kernels: a power of two every device here supports. */
     static final int DEFAULT_WGS = 256;
 
@@ -83,11 +86,27 @@ public final class OpenClBackend extends DeviceBackend {
             this.description = pick.name + " (" + deviceString(device, CL_DEVICE_VERSION).trim() + ", "
                     + platformString(pick.platform, CL_PLATFORM_NAME) + ", " + computeUnits + " compute units"
                     + (fp64 ? ", fp64" : ", no fp64: sums in float") + ")";
+            warnIfSignalHandlersAtRisk(platformString(pick.platform, CL_PLATFORM_NAME));
         } catch (CLException e) {
             throw new BackendException("OpenCL unavailable: " + e.getMessage(), e);
         } catch (UnsatisfiedLinkError e) {
             throw new BackendException("OpenCL unavailable: cannot load the OpenCL library (libOpenCL.so; on Debian "
                     + "install ocl-icd-opencl-dev and an ICD such as pocl-opencl-icd): " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * PoCL runs LLVM in this process, and LLVM installs its crash handler for SIGSEGV over the JVM's
+     * (at device discovery and when it compiles). The JVM uses SIGSEGV for implicit null checks, so
+     * from then on the JVM can die now and then with exit status 139 and no hs_err file (measured
+     * here: one test run in three). Preloading the JDK's {@code libjsig.so} keeps the JVM's handler
+     * first; bin/jloss, the tests and the benchmarks do. An application embedding jloss must do it.
+     */
+    private static void warnIfSignalHandlersAtRisk(String platform) {
+        String preload = System.getenv("LD_PRELOAD");
+        if (platform.contains("Portable Computing Language") && (preload == null || !preload.contains("libjsig"))) {
+            LOG.warn("opencl: PoCL's LLVM replaces the JVM's SIGSEGV handler, which can crash this JVM (exit 139); "
+                    + "run java with LD_PRELOAD={}/lib/libjsig.so", System.getProperty("java.home"));
         }
     }
 
