@@ -77,7 +77,7 @@ public enum PointwiseTerm {
         @Override
         public double value(double p0, double p1, double a, double b, double c, double pw) {
             double la = Math.max(Math.log(a), -100);
-            double l1a = Math.max(Math.log1p(-a), -100);
+            double l1a = Math.max(FastMath.log1p(-a), -100);
             return -(b * la + (1 - b) * l1a);
         }
 
@@ -108,7 +108,7 @@ public enum PointwiseTerm {
     BCE_WITH_LOGITS {
         @Override
         public double value(double p0, double p1, double a, double b, double c, double pw) {
-            double softplusNeg = Math.max(-a, 0) + Math.log1p(Math.exp(-Math.abs(a)));
+            double softplusNeg = Math.max(-a, 0) + FastMath.log1p(Math.exp(-Math.abs(a)));
             return (1 - b) * a + (1 + (pw - 1) * b) * softplusNeg;
         }
 
@@ -176,7 +176,7 @@ public enum PointwiseTerm {
         @Override
         public double value(double p0, double p1, double a, double b, double c, double pw) {
             double z = -b * a;
-            return Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+            return Math.max(z, 0) + FastMath.log1p(Math.exp(-Math.abs(z)));
         }
 
         @Override

@@ -3,6 +3,7 @@ package dev.jloss.backend.cpu;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
 import dev.jloss.backend.LossKernel;
+import dev.jloss.loss.FastMath;
 import dev.jloss.loss.MultiLabelSoftMarginPlan;
 
 /**
@@ -71,7 +72,7 @@ public final class MultilabelSoftMarginLossCpu implements LossKernel<MultiLabelS
                     double yv = y[(int) (yo + j * yc)];
                     double wv = w == null ? 1.0 : w[(int) (wo + j * wc)];
                     double e = Math.exp(-Math.abs(xv));
-                    double log1pE = Math.log1p(e);
+                    double log1pE = FastMath.log1p(e);
                     double logSigPos = Math.min(xv, 0) - log1pE;
                     double logSigNeg = Math.min(-xv, 0) - log1pE;
                     rowSum += -(yv * logSigPos + (1 - yv) * logSigNeg) * wv;
