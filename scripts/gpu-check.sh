@@ -30,7 +30,7 @@ prepare() {
     tmp="$(mktemp -d)"; (cd "$tmp" && unzip -q "$j" 'lib/libJCudaDriver-*' && rm "$j" && zip -q -r "$j" lib); rm -rf "$tmp"
   done
   rm -f "$dir"/lib/junit-platform-launcher* "$dir"/lib/apiguardian*
-  "$JDK25/bin/jlink" --add-modules java.base,jdk.unsupported \
+  "$JDK25/bin/jlink" --add-modules java.base,java.logging,jdk.unsupported \
     --strip-debug --no-man-pages --no-header-files --compress zip-9 --output "$dir/jre"
   ls "$dir/classes/kernels-cu/jloss.fatbin" >/dev/null || { echo "no CUDA fatbin built (nvcc missing?)"; exit 1; }
   du -sh "$dir" "$dir"/*
