@@ -43,7 +43,9 @@ run() {
   {
     echo "== gpu-check $(date -u +%FT%TZ) backend=$backend"
     command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true
-    "$java" -Xmx8g -cp "$dir/classes:$dir/test-classes:$root/src/test/resources:$dir/lib/*" dev.jloss.GpuCheck "$backend"
+    # libjsig: PoCL's LLVM (--run-local opencl) would otherwise replace the JVM's SIGSEGV handler
+    LD_PRELOAD="$(dirname "$(dirname "$java")")/lib/libjsig.so" \
+      "$java" -Xmx8g --enable-native-access=ALL-UNNAMED -cp "$dir/classes:$dir/test-classes:$root/src/test/resources:$dir/lib/*" dev.jloss.GpuCheck "$backend"
     echo "exit status: $?"
   } 2>&1 | tee "$out/report.txt"
   if [[ "$backend" == cuda ]] && command -v python3 >/dev/null && python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
