@@ -45,13 +45,22 @@ public enum PointwiseTerm {
         @Override
         public double value(double beta, double p1, double a, double b, double c, double pw) {
             double d = Math.abs(a - b);
-            return beta == 0 ? d : d < beta ? 0.5 * d * d / beta : d - 0.5 * beta;
+            if (beta == 0) {
+                return d;
+            }
+            // m (d - m/2) / beta with m = min(d, beta): 0.5 d^2 / beta below beta, d - 0.5 beta above,
+            // without a data-dependent branch (random data mispredicted it half the time)
+            double m = Math.min(d, beta);
+            return m * (d - 0.5 * m) / beta;
         }
 
         @Override
         public double grad(int k, double beta, double p1, double a, double b, double c, double pw) {
             double x = a - b;
-            return x <= -beta ? -1 : x >= beta ? 1 : x / beta;
+            if (beta == 0) {
+                return x <= -beta ? -1 : x >= beta ? 1 : x / beta; // PyTorch's order: a tie gets -1, NaN stays NaN
+            }
+            return Math.max(-1, Math.min(1, x / beta)); // NaN stays NaN
         }
     },
     /** delta = p0; |d| < delta: 0.5 d^2, else delta (|d| - 0.5 delta); d/da = clamp(d, -delta, delta). */
@@ -59,13 +68,13 @@ public enum PointwiseTerm {
         @Override
         public double value(double delta, double p1, double a, double b, double c, double pw) {
             double d = Math.abs(a - b);
-            return d < delta ? 0.5 * d * d : delta * (d - 0.5 * delta);
+            double m = Math.min(d, delta); // branch-free: m (d - m/2) is 0.5 d^2 below delta, delta (d - delta/2) above
+            return m * (d - 0.5 * m);
         }
 
         @Override
         public double grad(int k, double delta, double p1, double a, double b, double c, double pw) {
-            double x = a - b;
-            return x <= -delta ? -delta : x >= delta ? delta : x;
+            return Math.max(-delta, Math.min(delta, a - b)); // NaN stays NaN
         }
     },
     /**
