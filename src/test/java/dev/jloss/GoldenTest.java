@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jloss.loss.Losses;
+import dev.jloss.testing.Closer;
 import dev.jloss.testing.Golden;
 import dev.jloss.testing.TestBackends;
 import java.util.ArrayList;
@@ -45,7 +46,8 @@ class GoldenTest {
         if (c.error != null) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> {
                 Loss loss = Losses.create(c.loss, c.options);
-                try (Tensor out = loss.forward(c.inputsOn(b))) {
+                Tensor[] in = c.inputsOn(b);
+                try (Closer inputs = new Closer(in); Tensor out = loss.forward(in)) {
                     out.toFloatArray();
                 }
             }, () -> c + ": PyTorch raised '" + c.error + "', jloss accepted it");
@@ -54,26 +56,29 @@ class GoldenTest {
         }
         Loss loss = Losses.create(c.loss, c.options);
         Tensor[] in = c.inputsOn(b);
-        try (Tensor out = loss.forward(in)) {
-            assertAllClose(c + " forward", c.output.shape(), c.output.values(), out.shape(), out.toFloatArray());
-        }
-        if (c.diff == null || c.diff.isEmpty()) {
-            return;
-        }
-        assertEquals(c.diff, loss.differentiableArguments(), c + ": differentiable arguments");
-        Tensor go = c.grad_output.on(b);
-        try (LossResult r = loss.backward(go, in)) {
-            compareGrads(c + " backward", c.grads, r);
-        }
-        try (LossResult r = loss.forwardBackward(in)) {
-            assertAllClose(c + " fused forward", c.output.shape(), c.output.values(), r.loss().shape(),
-                    r.loss().toFloatArray());
-            compareGrads(c + " fused grad of sum", c.grads_sum, r);
-        }
-        try (LossResult r = loss.forwardBackwardWith(go, in)) {
-            assertAllClose(c + " fused(grad_output) forward", c.output.shape(), c.output.values(), r.loss().shape(),
-                    r.loss().toFloatArray());
-            compareGrads(c + " fused(grad_output)", c.grads, r);
+        try (Closer inputs = new Closer(in)) {
+            try (Tensor out = loss.forward(in)) {
+                assertAllClose(c + " forward", c.output.shape(), c.output.values(), out.shape(), out.toFloatArray());
+            }
+            if (c.diff == null || c.diff.isEmpty()) {
+                return;
+            }
+            assertEquals(c.diff, loss.differentiableArguments(), c + ": differentiable arguments");
+            try (Tensor go = c.grad_output.on(b)) {
+                try (LossResult r = loss.backward(go, in)) {
+                    compareGrads(c + " backward", c.grads, r);
+                }
+                try (LossResult r = loss.forwardBackward(in)) {
+                    assertAllClose(c + " fused forward", c.output.shape(), c.output.values(), r.loss().shape(),
+                            r.loss().toFloatArray());
+                    compareGrads(c + " fused grad of sum", c.grads_sum, r);
+                }
+                try (LossResult r = loss.forwardBackwardWith(go, in)) {
+                    assertAllClose(c + " fused(grad_output) forward", c.output.shape(), c.output.values(),
+                            r.loss().shape(), r.loss().toFloatArray());
+                    compareGrads(c + " fused(grad_output)", c.grads, r);
+                }
+            }
         }
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.DynamicContainer.dynamicContainer;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import dev.jloss.loss.Losses;
+import dev.jloss.testing.Closer;
 import dev.jloss.testing.Golden;
 import dev.jloss.testing.TestBackends;
 import java.util.ArrayList;
@@ -171,16 +172,6 @@ class GradientCheckTest {
         try (Tensor moved = b.tensor(y, in[ai].shape())) {
             args[ai] = moved;
             return objective(loss, args, go);
-        }
-    }
-
-    /** Closes a call's input tensors (device buffers are not left to the end of the run). */
-    private record Closer(Tensor[] tensors) implements AutoCloseable {
-        @Override
-        public void close() {
-            for (Tensor t : tensors) {
-                t.close();
-            }
         }
     }
 }
