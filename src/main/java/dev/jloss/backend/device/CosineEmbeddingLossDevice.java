@@ -35,10 +35,8 @@ final class CosineEmbeddingLossDevice implements LossKernel<CosineEmbeddingPlan>
         boolean none = p.reduction() == Reduction.NONE;
         long divisor = p.reduction() == Reduction.MEAN ? rows : 1;
         if (rows == 0) {
-            if (out != null && !none) {
-                // an empty mean is 0/0 = NaN, an empty sum 0
-                dev.launch("reduce", "reduce_partials", "", 1, null, 0L, null, 0L, (float) divisor,
-                        DeviceBackend.handle(out), null);
+            if (!none) {
+                dev.emptyReduction(out, p.reduction() == Reduction.MEAN);
             }
             return;
         }

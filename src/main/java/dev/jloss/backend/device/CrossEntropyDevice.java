@@ -47,9 +47,8 @@ final class CrossEntropyDevice implements LossKernel<CrossEntropyPlan> {
         Tensor target = args[1];
         if (positions == 0 || (probabilities && classes == 0)) {
             // every loss is an empty sum (0) and there is no gradient element; an empty mean is NaN
-            if (!none && out != null) {
-                dev.launch("reduce", "reduce_partials", "", 1, null, 0L, null, 0L, mean ? Float.NaN : 1f,
-                        DeviceBackend.handle(out), null);
+            if (!none) {
+                dev.emptyReduction(out, mean);
             }
             return;
         }

@@ -262,6 +262,16 @@ public abstract class DeviceBackend implements Backend {
         }
     }
 
+    /**
+     * Writes the reduced loss of an input with nothing to reduce into {@code out}, on the device: an
+     * empty sum is 0, an empty mean 0 / 0 = NaN (PyTorch's answers). Nothing to do for a null {@code out}.
+     */
+    public void emptyReduction(Tensor out, boolean mean) {
+        if (out != null) {
+            launch("reduce", "reduce_partials", "", 1, null, 0L, null, 0L, mean ? Float.NaN : 1f, handle(out), null);
+        }
+    }
+
     /** Uploads a small host array (an option tensor, launch metadata). */
     public Object constant(float[] data) {
         ByteBuffer b = direct(data.length * 4L);

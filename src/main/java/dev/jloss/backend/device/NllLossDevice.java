@@ -36,10 +36,8 @@ final class NllLossDevice implements LossKernel<NllLossPlan> {
         Tensor grad = grads[0];
         Tensor target = args[1];
         if (positions == 0) {
-            if (!none && out != null) {
-                // an empty sum is 0; an empty mean 0 / 0
-                dev.launch("reduce", "reduce_partials", "", 1, null, 0L, null, 0L, mean ? Float.NaN : 1f,
-                        DeviceBackend.handle(out), null);
+            if (!none) {
+                dev.emptyReduction(out, mean);
             }
             return;
         }
