@@ -20,8 +20,8 @@ import picocli.CommandLine.Option;
  * {@code jloss demo}: no files needed. Says which backend was chosen and why, runs the seed article's
  * worked examples beside the values PyTorch printed there, then streams a large synthetic
  * cross-entropy batch (a few million rows, generated chunk by chunk and never held whole) and prints
- * the loss, a double-precision spot check and the throughput. Losses are looked up by name, so the
- * demo shows whatever this build has. Exit status 1 if an example disagrees with PyTorch.
+ * the loss, a double-precision spot check and the throughput. Exit status 1 if an example disagrees
+ * with PyTorch.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"The guided tour on embedded data: the backend chosen and why, the seed article's worked",
@@ -175,15 +175,8 @@ final class DemoCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "  %-20s %-37s %-36s %-36s%n", "LOSS", "SETTING", "PYTORCH (ARTICLE)", "JLOSS");
         int ok = 0;
         int bad = 0;
-        List<String> missing = new ArrayList<>();
         for (Example ex : examples()) {
             String cls = ex.loss();
-            if (!EvalCommand.inBuild(cls)) {
-                if (!missing.contains(cls)) {
-                    missing.add(cls);
-                }
-                continue;
-            }
             float[] got = evaluate(ex, b);
             double worst = 0;
             for (int i = 0; i < got.length; i++) {
@@ -198,8 +191,7 @@ final class DemoCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "  %-20s %-37s %-36s %-36s %s%n", cls, ex.what(), show(ex.published()),
                     show(got), match ? "ok" : "DIFFERS by " + worst);
         }
-        out.printf(Locale.ROOT, "  %d of %d examples match PyTorch's published values", ok, ok + bad);
-        out.println(missing.isEmpty() ? "." : "; not in this build: " + String.join(", ", missing) + ".");
+        out.printf(Locale.ROOT, "  %d of %d examples match PyTorch's published values.%n", ok, ok + bad);
         return bad;
     }
 
@@ -250,31 +242,22 @@ final class DemoCommand implements Callable<Integer> {
         return sb.append(']').toString();
     }
 
-    /** Cross-entropy (or the best loss this build has) over a large generated batch, streamed in chunks. */
+    /** Cross-entropy over a large generated batch, streamed in chunks. */
     private void largeBatch(PrintWriter out, Backend b) {
-        String cls = EvalCommand.inBuild("CrossEntropyLoss") ? "CrossEntropyLoss"
-                : EvalCommand.inBuild("NLLLoss") ? "NLLLoss" : "MSELoss";
-        boolean classLoss = !cls.equals("MSELoss");
+        String cls = "CrossEntropyLoss";
         Map<String, ArraySource> tensors = new LinkedHashMap<>();
         tensors.put("input", Synthetic.uniform(new long[] {rows, classes}, 1, -4, 4));
-        tensors.put("target", classLoss ? Synthetic.classes(new long[] {rows}, 2, classes)
-                : Synthetic.uniform(new long[] {rows, classes}, 2, -4, 4));
-        long bytes = rows * classes * 4L * (classLoss ? 1 : 2) + (classLoss ? rows * 8 : 0);
-        out.printf(Locale.ROOT, "A large synthetic batch: %s over %,d rows x %d %s (%s of %s, generated chunk by"
-                + " chunk and never held whole)%n", cls, rows, classes, classLoss ? "classes" : "columns",
-                Progress.bytes(bytes),
-                classLoss ? "logits and labels" : "inputs and targets");
-        if (!cls.equals("CrossEntropyLoss")) {
-            out.println("  (CrossEntropyLoss is not in this build; " + cls + " stands in for it)");
-        }
+        tensors.put("target", Synthetic.classes(new long[] {rows}, 2, classes));
+        long bytes = rows * classes * 4L + rows * 8;
+        out.printf(Locale.ROOT, "A large synthetic batch: %s over %,d rows x %d classes (%s of logits and labels,"
+                + " generated chunk by chunk and never held whole)%n", cls, rows, classes, Progress.bytes(bytes));
         StreamingEval.Result fwd = stream(cls, tensors, b, false);
         StreamingEval.Result both = stream(cls, tensors, b, true);
-        out.printf(Locale.ROOT, "  loss (mean) = %.6f%s%n", fwd.value, cls.equals("CrossEntropyLoss")
-                ? String.format(Locale.ROOT, "   (a uniform guess over %d classes would score log C = %.6f)", classes,
-                        Math.log(classes)) : "");
+        out.printf(Locale.ROOT, "  loss (mean) = %.6f   (a uniform guess over %d classes would score log C = %.6f)%n",
+                fwd.value, classes, Math.log(classes));
         throughput(out, "loss", fwd, rows, bytes);
         throughput(out, "loss + gradient", both, rows, bytes);
-        spotCheck(out, cls, tensors, b, classLoss);
+        spotCheck(out, cls, tensors, b);
     }
 
     private StreamingEval.Result stream(String cls, Map<String, ArraySource> tensors, Backend b, boolean grad) {
@@ -294,52 +277,29 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** The first rows again, through the loss directly and through a plain double-precision loop. */
-    private void spotCheck(PrintWriter out, String cls, Map<String, ArraySource> tensors, Backend b, boolean classLoss) {
+    private void spotCheck(PrintWriter out, String cls, Map<String, ArraySource> tensors, Backend b) {
         int n = (int) Math.min(rows, 10_000);
         float[] x = new float[n * classes];
         tensors.get("input").readFloats(0, x, 0, x.length);
+        long[] t = new long[n];
+        tensors.get("target").readLongs(0, t, 0, n);
         double ref = 0;
-        Tensor tx = b.tensor(x, n, classes);
-        Tensor tt;
-        if (classLoss) {
-            long[] t = new long[n];
-            tensors.get("target").readLongs(0, t, 0, n);
-            for (int i = 0; i < n; i++) {
-                double lse = 0;
-                if (cls.equals("CrossEntropyLoss")) {
-                    double m = Double.NEGATIVE_INFINITY;
-                    for (int c = 0; c < classes; c++) {
-                        m = Math.max(m, x[i * classes + c]);
-                    }
-                    double z = 0;
-                    for (int c = 0; c < classes; c++) {
-                        z += Math.exp(x[i * classes + c] - m);
-                    }
-                    lse = m + Math.log(z);
-                }
-                ref += lse - x[(int) (i * classes + t[i])];
+        for (int i = 0; i < n; i++) {
+            double m = Double.NEGATIVE_INFINITY;
+            for (int c = 0; c < classes; c++) {
+                m = Math.max(m, x[i * classes + c]);
             }
-            tt = b.tensor(t, n);
-        } else {
-            float[] y = new float[n * classes];
-            tensors.get("target").readFloats(0, y, 0, y.length);
-            for (int i = 0; i < x.length; i++) {
-                double d = (double) x[i] - y[i];
-                ref += d * d;
+            double z = 0;
+            for (int c = 0; c < classes; c++) {
+                z += Math.exp(x[i * classes + c] - m);
             }
-            ref *= classes;
-            tt = b.tensor(y, n, classes);
+            ref += m + Math.log(z) - x[(int) (i * classes + t[i])];
         }
         ref /= n;
-        if (!classLoss) {
-            ref /= (double) classes * classes;
-        }
         float got;
-        try (Tensor o = Losses.create(cls, Map.of()).forward(tx, tt)) {
+        try (Tensor tx = b.tensor(x, n, classes); Tensor tt = b.tensor(t, n);
+             Tensor o = Losses.create(cls, Map.of()).forward(tx, tt)) {
             got = o.item();
-        } finally {
-            tx.close();
-            tt.close();
         }
         out.printf(Locale.ROOT, "  spot check, first %,d rows: jloss %.7f, double-precision loop %.7f (relative"
                 + " difference %.1e)%n", n, got, ref, Math.abs(got - ref) / Math.abs(ref));

@@ -85,7 +85,6 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         String cls = Losses.className(lossName);
-        requireInBuild(cls);
         Map<String, Object> options = new LinkedHashMap<>();
         List<String> tensorTokens = new ArrayList<>();
         parseRest(options, tensorTokens);
@@ -122,28 +121,6 @@ final class EvalCommand implements Callable<Integer> {
             if (b != null) {
                 b.close();
             }
-        }
-    }
-
-    /** A loss the registry names but whose class has not been built in. */
-    static void requireInBuild(String cls) {
-        if (!inBuild(cls)) {
-            List<String> have = new ArrayList<>();
-            for (String c : Losses.classNames()) {
-                if (inBuild(c)) {
-                    have.add(c);
-                }
-            }
-            throw new CliException(cls + " is not in this build of jloss (it has " + String.join(", ", have) + ")");
-        }
-    }
-
-    static boolean inBuild(String cls) {
-        try {
-            Class.forName(Losses.class.getPackageName() + "." + cls, false, EvalCommand.class.getClassLoader());
-            return true;
-        } catch (ClassNotFoundException e) {
-            return false;
         }
     }
 

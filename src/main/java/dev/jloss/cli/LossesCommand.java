@@ -20,17 +20,11 @@ final class LossesCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.printf("%-30s %-34s %s%n", "LOSS", "FUNCTIONAL NAME", "TENSORS (* = gets a gradient)");
         for (String cls : Losses.classNames()) {
-            String tensors;
-            if (!EvalCommand.inBuild(cls)) {
-                tensors = "(not in this build)";
-            } else {
-                Loss loss = Losses.create(cls, Map.of());
-                StringBuilder sb = new StringBuilder();
-                for (String a : loss.argumentNames()) {
-                    sb.append(sb.length() > 0 ? " " : "").append(a).append(loss.differentiableArguments().contains(a)
-                            ? "*" : "");
-                }
-                tensors = sb.toString();
+            Loss loss = Losses.create(cls, Map.of());
+            StringBuilder tensors = new StringBuilder();
+            for (String a : loss.argumentNames()) {
+                tensors.append(tensors.length() > 0 ? " " : "").append(a)
+                        .append(loss.differentiableArguments().contains(a) ? "*" : "");
             }
             out.printf("%-30s %-34s %s%n", cls, Losses.functionalName(cls), tensors);
         }

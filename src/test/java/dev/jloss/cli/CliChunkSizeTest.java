@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
@@ -155,7 +154,6 @@ class CliChunkSizeTest {
     }
 
     private static void check(Scenario s, String reduction) throws IOException {
-        Assumptions.assumeTrue(EvalCommand.inBuild(s.loss()), s.loss() + " is not in this build yet");
         Path dir = Files.createTempDirectory(tmp, s.name());
         List<String> files = s.files().apply(dir);
         Path[] outs = new Path[CHUNK_ROWS.length];
