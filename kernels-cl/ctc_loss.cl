@@ -247,6 +247,8 @@ KERNEL void ctc_loss_forward_backward(
                     acc_t m = l1 < l2 ? l2 : l1;
                     if (m == CTC_NEG_INF) m = 0;
                     nll = -(jl_log(jl_exp(l1 - m) + jl_exp(l2 - m)) + m);
+                    /* every work-item has read a_last before the gradient loop overwrites it with alpha + beta */
+                    if (want_grad) GLOBAL_BARRIER();
                 }
                 int zeroed = (flags & CTC_ZERO_INFINITY) && nll == -CTC_NEG_INF;
                 acc_t loss = zeroed ? (acc_t) 0 : nll;

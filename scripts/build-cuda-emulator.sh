@@ -32,7 +32,7 @@ if [[ ! -s "$gen/kernels.inc" ]]; then
   echo "[jloss] no kernels found in kernels-cu/" >&2
   exit 1
 fi
-"$CXX" -std=c++17 -O2 -g -fPIC -shared -Wall -Wno-unused-function \
+"$CXX" -std=c++17 -O2 -g -fPIC -shared -Wall -Wno-unused-function -fno-ipa-reference \
   -I "$src" -I "$gen" -I "$root/kernels-cu" -I "$root/kernels-cl" \
   -Wl,-soname,libcuda.so.1 -o "$lib.tmp" "$src/kernels.cpp" "$src/driver.cpp"
 mv "$lib.tmp" "$lib"

@@ -25,13 +25,26 @@ void jl_emu_syncthreads(void);
 uint64_t jl_emu_shfl_down(unsigned int mask, uint64_t v, unsigned int delta);
 }
 
-#define __syncthreads() jl_emu_syncthreads()
+/*
+ * A fiber switch inside these calls changes memory the compiler could otherwise keep in registers
+ * across them: a __shared__ variable (a static whose address never escapes, so GCC may assume an
+ * outside function cannot touch it). The empty asm with a "memory" clobber forbids that; the
+ * build adds -fno-ipa-reference for the same reason.
+ */
+inline void jl_emu_barrier() {
+    __asm__ __volatile__("" ::: "memory");
+    jl_emu_syncthreads();
+    __asm__ __volatile__("" ::: "memory");
+}
+#define __syncthreads() jl_emu_barrier()
 
 template <class T> inline T __shfl_down_sync(unsigned int mask, T v, unsigned int delta) {
     static_assert(sizeof(T) <= 8, "shuffle of more than 8 bytes");
     uint64_t bits = 0;
     __builtin_memcpy(&bits, &v, sizeof(T));
+    __asm__ __volatile__("" ::: "memory");
     bits = jl_emu_shfl_down(mask, bits, delta);
+    __asm__ __volatile__("" ::: "memory");
     T out;
     __builtin_memcpy(&out, &bits, sizeof(T));
     return out;

@@ -5,7 +5,7 @@
  * through JCuda (context, stream, module, memory, launch), so the real backend, JCuda's real
  * native and the kernels-cu/ sources in their CUDA dialect (warp shuffles, __syncthreads, the
  * extern "C" names, the parameter layout JCuda marshals) run on a machine without a GPU. Each CUDA
- * thread is a fiber; blocks run one after another. What a GPU would do silently wrong, this says
+ * thread is a fiber (x86-64 only); blocks run one after another. What a GPU would do silently wrong, this says
  * loudly (on stderr, and as a CUDA error code the backend turns into an exception):
  *   - a copy, memset or kernel pointer argument outside every live allocation;
  *   - a kernel writing past either end of an allocation (guard bytes checked after each launch);
@@ -28,7 +28,8 @@
 #include <mutex>
 #include <set>
 #include <string>
-#include <ucontext.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <vector>
 
 typedef int CUresult;
@@ -146,14 +147,44 @@ CUresult check_stream(CUstream s) {
 
 /* ---- fibers: one per CUDA thread of the running block ---- */
 
+/*
+ * jl_switch(save, to): saves the callee-saved registers on the current stack, stores the stack
+ * pointer in *save and resumes the stack `to` (x86-64 System V). No signal-mask syscall, unlike
+ * swapcontext, which made the emulator spend half its time in the kernel.
+ */
+extern "C" void jl_switch(void **save, void *to);
+asm(R"(
+    .text
+    .globl jl_switch
+    .type jl_switch, @function
+jl_switch:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size jl_switch, .-jl_switch
+)");
+
 enum FiberState { RUNNABLE, AT_SYNCTHREADS, AT_WARP, DONE };
 struct Fiber {
-    ucontext_t ctx;
+    void *sp;
     FiberState state;
 };
-ucontext_t scheduler;
+void *scheduler_sp;
 std::vector<Fiber> fibers(MAX_THREADS);
-unsigned char *stacks;
+unsigned char *stacks; // MAX_THREADS stacks of FIBER_STACK bytes, each above a PROT_NONE page
+size_t page;
 int running;       // the fiber now running
 int block_threads; // threads in the block
 int at_syncthreads;
@@ -163,14 +194,29 @@ const jl_kernel_entry *launching;
 void **launch_params;
 bool launch_failed;
 
-void fiber_main() {
+[[noreturn]] void fiber_main() {
     launching->invoke(launching->fn, launch_params);
     fibers[running].state = DONE;
-    // returning resumes the scheduler through uc_link
+    void *dead;
+    jl_switch(&dead, scheduler_sp);
+    __builtin_unreachable();
+}
+
+void *fiber_stack_top(int i) {
+    return stacks + (size_t) i * (FIBER_STACK + page) + page + FIBER_STACK;
+}
+
+/* A fresh stack whose first jl_switch "returns" into fiber_main with the ABI's alignment. */
+void *fresh_fiber(int i) {
+    void **sp = static_cast<void **>(fiber_stack_top(i)) - 8; // 16-byte aligned
+    for (int k = 0; k < 6; k++) sp[k] = nullptr;              // r15 r14 r13 r12 rbx rbp
+    sp[6] = reinterpret_cast<void *>(&fiber_main);            // jl_switch's ret
+    sp[7] = nullptr;                                          // fiber_main's return address: none
+    return sp;
 }
 
 void yield() {
-    swapcontext(&fibers[running].ctx, &scheduler);
+    jl_switch(&fibers[running].sp, scheduler_sp);
 }
 
 void warp_barrier() {
@@ -188,11 +234,7 @@ void warp_barrier() {
 /* Runs one block to completion; false (said why) if its threads cannot all finish. */
 bool run_block() {
     for (int i = 0; i < block_threads; i++) {
-        getcontext(&fibers[i].ctx);
-        fibers[i].ctx.uc_stack.ss_sp = stacks + (size_t) i * FIBER_STACK;
-        fibers[i].ctx.uc_stack.ss_size = FIBER_STACK;
-        fibers[i].ctx.uc_link = &scheduler;
-        makecontext(&fibers[i].ctx, fiber_main, 0);
+        fibers[i].sp = fresh_fiber(i);
         fibers[i].state = RUNNABLE;
     }
     at_syncthreads = 0;
@@ -204,7 +246,7 @@ bool run_block() {
             if (fibers[i].state != RUNNABLE) continue;
             running = i;
             threadIdx = {(unsigned) i, 0, 0};
-            swapcontext(&scheduler, &fibers[i].ctx);
+            jl_switch(&scheduler_sp, fibers[i].sp);
             progressed = true;
             if (fibers[i].state == DONE) done++;
         }
@@ -255,8 +297,14 @@ CUresult cuInit(unsigned int flags) {
     std::lock_guard<std::mutex> g(api);
     if (flags != 0) return CUDA_ERROR_INVALID_VALUE;
     if (!initialised) {
-        stacks = static_cast<unsigned char *>(std::malloc(FIBER_STACK * MAX_THREADS));
-        if (!stacks) return CUDA_ERROR_OUT_OF_MEMORY;
+        page = (size_t) sysconf(_SC_PAGESIZE);
+        size_t bytes = (FIBER_STACK + page) * MAX_THREADS;
+        void *m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m == MAP_FAILED) return CUDA_ERROR_OUT_OF_MEMORY;
+        stacks = static_cast<unsigned char *>(m);
+        for (int i = 0; i < MAX_THREADS; i++) {
+            mprotect(stacks + (size_t) i * (FIBER_STACK + page), page, PROT_NONE); // a stack overflow faults
+        }
         initialised = true;
         say("CUDA driver emulator: kernels run on the CPU, for tests only (%d kernels)", jl_kernel_count);
     }
