@@ -5,7 +5,9 @@
  * through JCuda (context, stream, module, memory, launch), so the real backend, JCuda's real
  * native and the kernels-cu/ sources in their CUDA dialect (warp shuffles, __syncthreads, the
  * extern "C" names, the parameter layout JCuda marshals) run on a machine without a GPU. Each CUDA
- * thread is a fiber (x86-64 only); blocks run one after another. What a GPU would do silently wrong, this says
+ * thread is a fiber (x86-64 only); blocks run one after another, each thread up to its next
+ * barrier, in thread order in one block and in reverse order in the next (and the next launch
+ * the other way round), so a missing barrier shows as a wrong or run-to-run different result. What a GPU would do silently wrong, this says
  * loudly (on stderr, and as a CUDA error code the backend turns into an exception):
  *   - a copy, memset or kernel pointer argument outside every live allocation;
  *   - a kernel writing past either end of an allocation (guard bytes checked after each launch);
@@ -193,6 +195,7 @@ uint64_t shuffle_slots[MAX_THREADS];
 const jl_kernel_entry *launching;
 void **launch_params;
 bool launch_failed;
+unsigned long long launches;
 
 [[noreturn]] void fiber_main() {
     launching->invoke(launching->fn, launch_params);
@@ -231,8 +234,13 @@ void warp_barrier() {
     yield();
 }
 
-/* Runs one block to completion; false (said why) if its threads cannot all finish. */
-bool run_block() {
+/*
+ * Runs one block to completion; false (said why) if its threads cannot all finish. Each thread runs
+ * until it blocks at a barrier, in thread order or (reverse) the opposite: a read of another
+ * thread's write with no barrier between them sees the write in one order and not in the other,
+ * so alternating orders turns a missing barrier into a wrong or nondeterministic result.
+ */
+bool run_block(bool reverse) {
     for (int i = 0; i < block_threads; i++) {
         fibers[i].sp = fresh_fiber(i);
         fibers[i].state = RUNNABLE;
@@ -242,7 +250,8 @@ bool run_block() {
     int done = 0;
     while (done < block_threads) {
         bool progressed = false;
-        for (int i = 0; i < block_threads; i++) {
+        for (int k = 0; k < block_threads; k++) {
+            int i = reverse ? block_threads - 1 - k : k;
             if (fibers[i].state != RUNNABLE) continue;
             running = i;
             threadIdx = {(unsigned) i, 0, 0};
@@ -622,6 +631,7 @@ CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned
             }
         }
     }
+    launches++;
     launching = f;
     launch_params = params;
     launch_failed = false;
@@ -630,7 +640,7 @@ CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned
     block_threads = (int) bx;
     for (unsigned b = 0; b < gx && !launch_failed; b++) {
         blockIdx = {b, 0, 0};
-        if (!run_block()) launch_failed = true;
+        if (!run_block(((launches + b) & 1) != 0)) launch_failed = true;
     }
     for (auto &e : live) {
         if (!guards_intact(e.second)) {
