@@ -10,6 +10,9 @@
 #                                    10,000-call leak loop and a short benchmark (beside PyTorch CUDA
 #                                    when python3 with torch is there); writes $OUT/report.txt.
 #   scripts/gpu-check.sh --run-local BACKEND   the same run here (cpu or opencl), to test the script.
+#   scripts/gpu-check.sh --run-emulated        the --run command itself (backend cuda, the jlinked
+#                                    runtime, JCuda's driver native) here, on the test-only CUDA
+#                                    driver emulator: rehearses the GPU run, proves nothing about a GPU.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dir="$root/target/gpu-check"
@@ -57,5 +60,10 @@ case "${1:-}" in
   --prepare) prepare ;;
   --run) cd "$root"; run cuda "$dir/jre/bin/java" ;;
   --run-local) cd "$root"; run "${2:-opencl}" "$dir/jre/bin/java" ;;
-  *) sed -n '2,15p' "$0"; exit 2 ;;
+  --run-emulated)
+    cd "$root"
+    bash scripts/build-cuda-emulator.sh "$root/target/cuda-emulator"
+    export LD_LIBRARY_PATH="$root/target/cuda-emulator${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    run cuda "$dir/jre/bin/java" ;;
+  *) sed -n '2,18p' "$0"; exit 2 ;;
 esac
