@@ -296,7 +296,14 @@ public enum PointwiseTerm {
 
     /** sign(x) with sign(NaN) = 0, as PyTorch's. */
     static double sign(double x) {
-        return x > 0 ? 1 : x < 0 ? -1 : 0;
+        // integer arithmetic on the bits, no branch and no select: x > 0 ? 1 : x < 0 ? -1 : 0 mispredicted
+        // half the time on random data, and whether C2 made selects of it into cmov varied run to run
+        // (L1's fused pass over 2^24 elements: 18 to 90 ms)
+        long bits = Double.doubleToRawLongBits(x);
+        long magnitude = bits & Long.MAX_VALUE;
+        long nonZero = ((magnitude - 1) >>> 63) ^ 1;
+        long notNaN = ((0x7ff0000000000000L - magnitude) >>> 63) ^ 1;
+        return (nonZero & notNaN) * (1 - 2 * (bits >>> 63)); // 0 at a tie (either zero) and at NaN
     }
 
     static double sigmoid(double x) {
