@@ -135,10 +135,8 @@ public final class PointwiseCpu implements LossKernel<PointwisePlan> {
         final long[] shape;
         /** Broadcast strides per offset slot, zeros for an absent slot. */
         final long[][] strides = new long[5][];
-        /** MSE or L1, contiguous, unweighted, the input's gradient only: {@link #mseRange}/{@link #l1Range}. */
+        /** The loss alone of MSE or L1, contiguous and unweighted: {@link #mseRange}/{@link #l1Range}. */
         final boolean plain;
-        /** The input's gradient on the plain path (null when not wanted). */
-        final float[] gradA;
 
         Body(PointwisePlan p, float[][] op, boolean wantLoss, float[] outNone, float[] goNone, boolean wantGrad,
              double gScalar, float[][] direct, double[][] perElement) {
@@ -167,26 +165,34 @@ public final class PointwiseCpu implements LossKernel<PointwisePlan> {
             }
             strides[W] = w == null ? zeros : p.weightStrides();
             strides[PW] = pw == null ? zeros : p.posWeightStrides();
-            boolean directOnly = true;
-            for (int k = 0; k < diff.length; k++) {
-                directOnly &= !wantGrad || direct[k] != null;
-            }
-            this.plain = (term == PointwiseTerm.MSE || term == PointwiseTerm.L1) && p.contiguous() && w == null && pw == null && b != null
-                    && c == null && checked < 0 && directOnly && (!wantGrad || diff.length == 1 && diff[0] == 0);
-            this.gradA = plain && wantGrad ? direct[0] : null;
+            this.plain = (term == PointwiseTerm.MSE || term == PointwiseTerm.L1) && p.contiguous() && w == null
+                    && pw == null && b != null && wantLoss && !wantGrad;
         }
 
         double range(long start, long end) {
             if (plain) {
                 return term == PointwiseTerm.MSE ? mseRange((int) start, (int) end) : l1Range((int) start, (int) end);
             }
-            double sum = 0;
             if (p.contiguous()) {
-                for (int i = (int) start; i < end; i++) {
-                    sum += element(i, i, i, i, i, i);
+                // four independent sums, elements i = 0, 1, 2, 3 (mod 4) from the chunk's start: the
+                // plain path's order too
+                double s0 = 0;
+                double s1 = 0;
+                double s2 = 0;
+                double s3 = 0;
+                int i = (int) start;
+                for (; i + 4 <= end; i += 4) {
+                    s0 += element(i, i, i, i, i, i);
+                    s1 += element(i + 1, i + 1, i + 1, i + 1, i + 1, i + 1);
+                    s2 += element(i + 2, i + 2, i + 2, i + 2, i + 2, i + 2);
+                    s3 += element(i + 3, i + 3, i + 3, i + 3, i + 3, i + 3);
                 }
-                return sum;
+                for (; i < end; i++) {
+                    s0 += element(i, i, i, i, i, i);
+                }
+                return (s0 + s1) + (s2 + s3);
             }
+            double sum = 0;
             int nd = shape.length;
             long[] idx = new long[nd];
             long[] off = new long[5];
@@ -217,13 +223,13 @@ public final class PointwiseCpu implements LossKernel<PointwisePlan> {
         }
 
         /*
-         * The plain path: MSE or L1 over contiguous, unweighted operands (the common case: evaluating
-         * predictions). One loop per term, whose term is a constant C2 inlines (the generic path's
-         * term.value call is megamorphic once a program uses several losses, and a loop shared by both
-         * terms measured 3x slower once both had run), with four independent sums instead of one
-         * dependent chain. Each element gets exactly the generic path's arithmetic; a chunk's sum is
-         * (s0 + s1) + (s2 + s3) over elements i = 0, 1, 2, 3 (mod 4) from its start whether the call
-         * wants the gradient or not, so forward and fused give bitwise the same loss.
+         * The plain path: the loss alone (no gradient) of MSE or L1 over contiguous, unweighted
+         * operands, the common case of evaluating predictions. One loop per term, whose term is a
+         * constant C2 inlines (the generic path's term.value call is megamorphic once a program uses
+         * several losses). Each element gets exactly the generic path's arithmetic and the same sum
+         * order (see range), so forward and fused give bitwise the same loss. NOTE: gradients stay on
+         * the generic path: with them in these loops, a JVM that had run many forward calls ran
+         * the backward ones at 73-219 ms instead of 10 (JMH, scripts/bench.sh).
          */
         private double mseRange(int start, int end) {
             double s0 = 0;
@@ -244,10 +250,10 @@ public final class PointwiseCpu implements LossKernel<PointwisePlan> {
         }
 
         private double mse(int i) {
-            double av = a[i];
-            double bv = b[i];
-            double v = wantLoss ? PointwiseTerm.MSE.value(p0, p1, av, bv, 0, 1) : 0;
-            store(i, v, gradA == null ? 0 : PointwiseTerm.MSE.grad(0, p0, p1, av, bv, 0, 1));
+            double v = PointwiseTerm.MSE.value(p0, p1, a[i], b[i], 0, 1);
+            if (outNone != null) {
+                outNone[i] = (float) v;
+            }
             return v;
         }
 
@@ -270,21 +276,11 @@ public final class PointwiseCpu implements LossKernel<PointwisePlan> {
         }
 
         private double l1(int i) {
-            double av = a[i];
-            double bv = b[i];
-            double v = wantLoss ? PointwiseTerm.L1.value(p0, p1, av, bv, 0, 1) : 0;
-            store(i, v, gradA == null ? 0 : PointwiseTerm.L1.grad(0, p0, p1, av, bv, 0, 1));
-            return v;
-        }
-
-        /** The plain path's writes: element i's loss (reduction none) and its input gradient (dterm/da times the upstream). */
-        private void store(int i, double v, double dterm) {
+            double v = PointwiseTerm.L1.value(p0, p1, a[i], b[i], 0, 1);
             if (outNone != null) {
                 outNone[i] = (float) v;
             }
-            if (gradA != null) {
-                gradA[i] = (float) ((goNone != null ? goNone[i] : gScalar) * dterm);
-            }
+            return v;
         }
 
         /** Output element {@code i}, reading the operands at the given offsets; returns its loss. */
