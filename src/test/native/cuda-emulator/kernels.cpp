@@ -6,31 +6,8 @@
 #include "cuda_host.h"
 #include "all_kernels.inc"
 #include "emulator.h"
-#include <type_traits>
-#include <utility>
 
-namespace {
-template <class... A, std::size_t... I>
-void call(void (*f)(A...), void **params, std::index_sequence<I...>) {
-    f(*static_cast<std::remove_cv_t<A> *>(params[I])...);
-}
-
-template <class... A> jl_kernel_entry entry(const char *name, void (*f)(A...)) {
-    static_assert(sizeof...(A) <= JL_MAX_PARAMS, "too many kernel parameters");
-    jl_kernel_entry e{};
-    e.name = name;
-    e.fn = reinterpret_cast<void *>(f);
-    e.invoke = [](void *fn, void **params) {
-        call(reinterpret_cast<void (*)(A...)>(fn), params, std::index_sequence_for<A...>{});
-    };
-    e.nparams = sizeof...(A);
-    int i = 0;
-    ((e.param_size[i] = sizeof(A), e.param_is_pointer[i] = std::is_pointer<A>::value, i++), ...);
-    return e;
-}
-}
-
-#define JL_KERNEL(name) entry(#name, &name),
+#define JL_KERNEL(name) jl_entry(#name, &name),
 extern "C" const jl_kernel_entry jl_kernels[] = {
 #include "kernels.inc"
 };

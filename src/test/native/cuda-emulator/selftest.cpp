@@ -10,8 +10,6 @@
 
 #include <cstdio>
 #include <cstring>
-#include <type_traits>
-#include <utility>
 
 typedef unsigned long long CUdeviceptr;
 typedef int CUresult;
@@ -61,19 +59,6 @@ KERNEL void missing_barrier(GLOBAL int *x) {
 }
 
 namespace {
-template <class... A, std::size_t... I> void call(void (*f)(A...), void **p, std::index_sequence<I...>) {
-    f(*static_cast<std::remove_cv_t<A> *>(p[I])...);
-}
-template <class... A> jl_kernel_entry entry(const char *name, void (*f)(A...)) {
-    jl_kernel_entry e{};
-    e.name = name;
-    e.fn = reinterpret_cast<void *>(f);
-    e.invoke = [](void *fn, void **p) { call(reinterpret_cast<void (*)(A...)>(fn), p, std::index_sequence_for<A...>{}); };
-    e.nparams = sizeof...(A);
-    int i = 0;
-    ((e.param_size[i] = sizeof(A), e.param_is_pointer[i] = std::is_pointer<A>::value, i++), ...);
-    return e;
-}
 int failures;
 void expect(bool ok, const char *what) {
     std::printf("[cuda-emulator self-test] %s: %s\n", ok ? "ok  " : "MISS", what);
@@ -81,9 +66,9 @@ void expect(bool ok, const char *what) {
 }
 } // namespace
 
-extern "C" const jl_kernel_entry jl_kernels[] = {entry("sums", &sums), entry("write_past_end", &write_past_end),
-                                                 entry("divergent_barrier", &divergent_barrier),
-                                                 entry("missing_barrier", &missing_barrier)};
+extern "C" const jl_kernel_entry jl_kernels[] = {jl_entry("sums", &sums), jl_entry("write_past_end", &write_past_end),
+                                                 jl_entry("divergent_barrier", &divergent_barrier),
+                                                 jl_entry("missing_barrier", &missing_barrier)};
 extern "C" const int jl_kernel_count = 4;
 
 int main() {
