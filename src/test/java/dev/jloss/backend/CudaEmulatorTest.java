@@ -17,7 +17,6 @@ import dev.jloss.loss.MSELoss;
 import dev.jloss.testing.TestBackends;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,15 +37,6 @@ class CudaEmulatorTest {
         cuda = assertInstanceOf(CudaBackend.class, TestBackends.get("cuda"), () -> "cuda: " + TestBackends.reason("cuda"));
     }
 
-    private static float[] random(int n, long seed) {
-        Random r = new Random(seed);
-        float[] f = new float[n];
-        for (int i = 0; i < n; i++) {
-            f[i] = (float) r.nextGaussian();
-        }
-        return f;
-    }
-
     @Test
     void theRegistryTakesCudaFirstAndSaysWhatItRunsOn() {
         try (Backend b = Backends.auto()) {
@@ -64,9 +54,9 @@ class CudaEmulatorTest {
         for (int i = 0; i < rows; i++) {
             labels[i] = i % classes;
         }
-        Loss ce = CrossEntropyLoss.builder().weight(random(classes, 3)).labelSmoothing(0.1).build();
+        Loss ce = CrossEntropyLoss.builder().weight(DeviceLossTesting.gaussian(classes, 3)).labelSmoothing(0.1).build();
         long start = cuda.usedDeviceMemory();
-        try (Tensor x = cuda.tensor(random(rows * classes, 1), rows, classes); Tensor t = cuda.tensor(labels, rows)) {
+        try (Tensor x = cuda.tensor(DeviceLossTesting.gaussian(rows * classes, 1), rows, classes); Tensor t = cuda.tensor(labels, rows)) {
             ce.forwardBackward(x, t).close();
             long warm = cuda.usedDeviceMemory();
             for (int i = 0; i < 10_000; i++) {
@@ -109,7 +99,7 @@ class CudaEmulatorTest {
     @Test
     void theDeviceErrorFlagSurfacesAsTheCpuBackendsException() {
         Loss ce = CrossEntropyLoss.builder().build();
-        float[] logits = random(4 * 3, 5);
+        float[] logits = DeviceLossTesting.gaussian(4 * 3, 5);
         long[] labels = {0, 2, 3, 1}; // 3 is out of range for 3 classes
         String expected;
         Backend cpu = TestBackends.cpu();
