@@ -27,7 +27,8 @@ public final class CpuBackend implements Backend {
     @Override
     public String description() {
         return "pure Java on " + Runtime.getRuntime().availableProcessors() + " threads, "
-                + System.getProperty("java.vm.name") + " " + System.getProperty("java.version");
+                + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + "; "
+                + VectorSupport.description();
     }
 
     private static int checkedLength(long[] shape, int dataLength) {
