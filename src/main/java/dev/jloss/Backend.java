@@ -1,8 +1,7 @@
 package dev.jloss;
 
-import dev.jloss.backend.Backends;
-import dev.jloss.backend.KernelFamily;
-import dev.jloss.backend.LossKernel;
+import dev.jloss.plan.KernelFamily;
+import dev.jloss.plan.LossKernel;
 
 /**
  * Where losses run: CUDA, OpenCL or the pure-Java CPU. A backend creates tensors, reads them back
@@ -10,7 +9,7 @@ import dev.jloss.backend.LossKernel;
  * once and hand a backend pre-validated, contiguous data. The same loss object runs on every backend.
  *
  * <pre>{@code
- * try (Backend backend = Backend.auto()) {     // CUDA > OpenCL > CPU, with a logged reason
+ * try (Backend backend = Backends.auto()) {   // dev.jloss.backend.Backends     // CUDA > OpenCL > CPU, with a logged reason
  *     Tensor logits = backend.tensor(floats, 4096, 32000);
  *     Tensor labels = backend.tensor(longs, 4096);
  *     LossResult r = CrossEntropyLoss.builder().labelSmoothing(0.1).build().forwardBackward(logits, labels);
@@ -19,16 +18,6 @@ import dev.jloss.backend.LossKernel;
  * }</pre>
  */
 public interface Backend extends AutoCloseable {
-
-    /** The best backend available (CUDA, then OpenCL, then CPU; overridable, see {@link Backends}). */
-    static Backend auto() {
-        return Backends.auto();
-    }
-
-    /** The backend named {@code cpu}, {@code opencl} or {@code cuda}; throws with the reason if unavailable. */
-    static Backend named(String name) {
-        return Backends.named(name);
-    }
 
     /** Short name: {@code cpu}, {@code opencl}, {@code cuda}. */
     String name();
@@ -47,6 +36,15 @@ public interface Backend extends AutoCloseable {
 
     /** Copies a float32 tensor of this backend to the host. */
     float[] readFloats(Tensor t);
+
+    /**
+     * Copies a float32 tensor of this backend into {@code dst} (at least {@code t.numel()} long), so a
+     * caller that reads many results can reuse one array.
+     */
+    default void readFloats(Tensor t, float[] dst) {
+        float[] f = readFloats(t);
+        System.arraycopy(f, 0, dst, 0, f.length);
+    }
 
     /** Copies an integer tensor of this backend to the host (int32 widened). */
     long[] readLongs(Tensor t);

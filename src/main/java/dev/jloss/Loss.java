@@ -1,7 +1,7 @@
 package dev.jloss;
 
-import dev.jloss.backend.KernelFamily;
-import dev.jloss.backend.LossKernel;
+import dev.jloss.plan.KernelFamily;
+import dev.jloss.plan.LossKernel;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,17 +30,28 @@ public abstract class Loss {
         this.reduction = reduction;
     }
 
+    /** This loss's declaration: names, arguments in {@code forward()} order, how it streams. */
+    public abstract LossSpec spec();
+
     /** PyTorch's class name, e.g. {@code CrossEntropyLoss}. */
-    public abstract String name();
+    public final String name() {
+        return spec().className();
+    }
 
     /** PyTorch's functional name, e.g. {@code cross_entropy}; it prefixes every error message. */
-    public abstract String functionalName();
+    public final String functionalName() {
+        return spec().functionalName();
+    }
 
     /** The tensors {@code forward()} takes, in order, with PyTorch's parameter names. */
-    public abstract List<String> argumentNames();
+    public final List<String> argumentNames() {
+        return spec().argumentNames();
+    }
 
     /** The arguments the gradient is computed for, a subsequence of {@link #argumentNames()}. */
-    public abstract List<String> differentiableArguments();
+    public final List<String> differentiableArguments() {
+        return spec().differentiableArguments();
+    }
 
     public final Reduction reduction() {
         return reduction;

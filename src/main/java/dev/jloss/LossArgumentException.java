@@ -11,4 +11,9 @@ public class LossArgumentException extends IllegalArgumentException {
     public LossArgumentException(String message) {
         super(message);
     }
+
+    /** The one factory of these messages: {@code fn + ": " + String.format(format, args)}. */
+    public static LossArgumentException of(String fn, String format, Object... args) {
+        return new LossArgumentException(fn + ": " + String.format(format, args));
+    }
 }

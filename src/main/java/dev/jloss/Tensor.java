@@ -1,6 +1,6 @@
 package dev.jloss;
 
-import dev.jloss.backend.Storage;
+import dev.jloss.plan.Storage;
 import java.util.Arrays;
 import java.util.Objects;
 

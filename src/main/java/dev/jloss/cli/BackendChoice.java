@@ -17,7 +17,7 @@ record BackendChoice(Backend backend, String why) {
     static BackendChoice choose(String requested) {
         String req = requested == null ? "auto" : requested.trim().toLowerCase(Locale.ROOT);
         if (!req.equals("auto")) {
-            return new BackendChoice(Backend.named(req), "requested with --backend " + req);
+            return new BackendChoice(Backends.named(req), "requested with --backend " + req);
         }
         String forced = System.getProperty("jloss.backend");
         String source = "system property jloss.backend";
@@ -26,7 +26,7 @@ record BackendChoice(Backend backend, String why) {
             source = "environment variable JLOSS_BACKEND";
         }
         if (forced != null && !forced.isBlank() && !forced.equalsIgnoreCase("auto")) {
-            return new BackendChoice(Backend.named(forced), "requested by the " + source);
+            return new BackendChoice(Backends.named(forced), "requested by the " + source);
         }
         List<String> skipped = new ArrayList<>();
         for (String name : Backends.names()) {

@@ -3,8 +3,8 @@ package dev.jloss.cli;
 import dev.jloss.backend.Backends;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** {@code jloss backends}: each backend in rank order, whether it starts here, with its device or the reason. */
 @Command(name = "backends", mixinStandardHelpOptions = true, description = "Lists the backends in rank order: each one's device and version, or why"

@@ -2,6 +2,7 @@ package dev.jloss.cli;
 
 import dev.jloss.Backend;
 import dev.jloss.Loss;
+import dev.jloss.backend.Backends;
 import dev.jloss.io.NpyFile;
 import dev.jloss.loss.HostArray;
 import dev.jloss.loss.Losses;
@@ -15,10 +16,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /**
  * {@code jloss eval LOSS TENSOR... [--OPTION VALUE]... [--reduction R] [--backend B] [--out DIR] [--grad]}:
@@ -96,7 +97,7 @@ final class EvalCommand implements Callable<Integer> {
         Backend b = null;
         try {
             Map<String, ArraySource> tensors = resolveTensors(loss, tensorTokens, opened);
-            b = Backend.named(backend);
+            b = Backends.named(backend);
             StreamingEval.Request q = new StreamingEval.Request();
             q.loss = cls;
             q.options = options;

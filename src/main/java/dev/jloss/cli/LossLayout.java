@@ -1,5 +1,6 @@
 package dev.jloss.cli;
 
+import dev.jloss.LossSpec;
 import dev.jloss.loss.Checks;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -8,38 +9,26 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * How each loss's tensors split into chunks of the batch, so that the command line can stream inputs
+ * How each loss's tensors split into chunks of the batch, derived from the loss's {@link LossSpec}, so that the command line can stream inputs
  * far larger than memory and still get PyTorch's value. Every loss here treats the samples of a batch
  * independently, so the loss of a chunk of samples is the chunk of the loss; only the reduction
  * couples them, and {@link Reducer} combines it across chunks.
  *
  * <ul>
- *   <li>{@link Batching#BROADCAST}: element-wise losses (and MultiLabelSoftMarginLoss, which also sums
+ *   <li>{@link LossSpec.Batching#BROADCAST}: element-wise losses (and MultiLabelSoftMarginLoss, which also sums
  *       the last dimension). Operands broadcast NumPy-style (aligned on the right); the batch is
  *       dimension 0 of the broadcast shape. An operand without that dimension, or with size 1 there,
  *       is passed whole to every chunk. Tensor options (BCE's weight, pos_weight) follow the same rule.
- *   <li>{@link Batching#LEADING}: row-wise and pairwise losses, whose tensors share dimension 0 (the
+ *   <li>{@link LossSpec.Batching#LEADING}: row-wise and pairwise losses, whose tensors share dimension 0 (the
  *       batch) when the first one is batched ({@code (N, C)} rather than {@code (C)}). Class weights
  *       are passed whole. Cosine and triplet losses broadcast a size-1 batch; the class losses do not.
- *   <li>{@link Batching#CTC}: {@code log_probs} is {@code (T, N, C)}, so its batch is dimension 1;
+ *   <li>{@link LossSpec.Batching#TIME_MAJOR}: {@code log_probs} is {@code (T, N, C)}, so its batch is dimension 1;
  *       padded {@code targets (N, S)} split on dimension 0, concatenated 1-D targets by the running
  *       sum of {@code target_lengths}.
  * </ul>
  * A loss whose first tensor is not batched is one chunk.
  */
 final class LossLayout {
-
-    enum Batching { BROADCAST, LEADING, CTC }
-
-    /** How the mean is normalised: PyTorch's denominator for each loss. */
-    enum MeanKind {
-        /** Divide by the number of output elements (the per-element or per-sample losses). */
-        ELEMENTS,
-        /** NLL/cross-entropy with class-index targets: divide by the sum of the targets' class weights. */
-        CLASS_WEIGHTS,
-        /** CTC: the mean over samples of loss_i / max(1, target_length_i). */
-        CTC
-    }
 
     /** How one argument is cut: passed whole, sliced along a dimension, or cut by lengths (CTC 1-D targets). */
     record Slice(Kind kind, int dim) {
@@ -59,62 +48,22 @@ final class LossLayout {
                 long batchmeanDivisor, long classes) {
     }
 
-    private static final Map<String, LossLayout> LAYOUTS = new LinkedHashMap<>();
-
-    static {
-        for (String n : List.of("L1Loss", "MSELoss", "SmoothL1Loss", "HuberLoss", "SoftMarginLoss", "BCELoss",
-                "BCEWithLogitsLoss", "KLDivLoss", "PoissonNLLLoss", "MarginRankingLoss", "HingeEmbeddingLoss",
-                "GaussianNLLLoss")) {
-            put(new LossLayout(n, Batching.BROADCAST, 1, true, Set.of(), MeanKind.ELEMENTS));
-        }
-        put(new LossLayout("MultiLabelSoftMarginLoss", Batching.BROADCAST, 2, true, Set.of(), MeanKind.ELEMENTS));
-        put(new LossLayout("NLLLoss", Batching.LEADING, 2, false, Set.of("target"), MeanKind.CLASS_WEIGHTS));
-        put(new LossLayout("CrossEntropyLoss", Batching.LEADING, 2, false, Set.of("target"), MeanKind.CLASS_WEIGHTS));
-        put(new LossLayout("MultiMarginLoss", Batching.LEADING, 2, false, Set.of("target"), MeanKind.ELEMENTS));
-        put(new LossLayout("MultiLabelMarginLoss", Batching.LEADING, 2, false, Set.of("target"), MeanKind.ELEMENTS));
-        put(new LossLayout("CosineEmbeddingLoss", Batching.LEADING, 2, true, Set.of(), MeanKind.ELEMENTS));
-        put(new LossLayout("TripletMarginLoss", Batching.LEADING, 2, true, Set.of(), MeanKind.ELEMENTS));
-        put(new LossLayout("TripletMarginWithDistanceLoss", Batching.LEADING, 2, true, Set.of(), MeanKind.ELEMENTS));
-        put(new LossLayout("CTCLoss", Batching.CTC, 3, false, Set.of("targets", "input_lengths", "target_lengths"),
-                MeanKind.CTC));
-    }
-
     /** Tensor options that may carry a batch dimension (element-wise weights). */
     private static final Set<String> BATCHABLE_OPTIONS = Set.of("weight", "pos_weight");
 
-    private final String loss;
-    private final Batching batching;
-    private final int batchedRank;
-    private final boolean broadcastsBatch;
-    private final Set<String> indexArgs;
-    private final MeanKind meanKind;
+    private final LossSpec spec;
 
-    private LossLayout(String loss, Batching batching, int batchedRank, boolean broadcastsBatch, Set<String> indexArgs,
-                       MeanKind meanKind) {
-        this.loss = loss;
-        this.batching = batching;
-        this.batchedRank = batchedRank;
-        this.broadcastsBatch = broadcastsBatch;
-        this.indexArgs = indexArgs;
-        this.meanKind = meanKind;
+    private LossLayout(LossSpec spec) {
+        this.spec = spec;
     }
 
-    private static void put(LossLayout l) {
-        LAYOUTS.put(l.loss, l);
+    /** The layout of a loss, from its declaration. */
+    static LossLayout of(LossSpec spec) {
+        return new LossLayout(spec);
     }
 
-    /**
-     * The layout of a loss by PyTorch class name. A loss this table does not know is evaluated as one
-     * chunk with {@link MeanKind#ELEMENTS} (correct, just not streamed).
-     */
-    static LossLayout of(String className) {
-        LossLayout l = LAYOUTS.get(className);
-        return l != null ? l : new LossLayout(className, Batching.LEADING, Integer.MAX_VALUE, false, Set.of(),
-                MeanKind.ELEMENTS);
-    }
-
-    MeanKind meanKind() {
-        return meanKind;
+    LossSpec.Mean meanKind() {
+        return spec.mean();
     }
 
     /**
@@ -122,7 +71,7 @@ final class LossLayout {
      * lengths); other arguments are always float32 (an integer file given for them is converted).
      */
     boolean takesIndices(String arg) {
-        return indexArgs.contains(arg);
+        return spec.arg(arg).role().integers();
     }
 
     /**
@@ -137,12 +86,14 @@ final class LossLayout {
     Plan plan(String fn, List<String> names, List<long[]> shapes, Map<String, long[]> optionShape) {
         Map<String, Slice> args = new LinkedHashMap<>();
         long[] first = shapes.get(0);
-        switch (batching) {
+        int batchedRank = spec.batchedRank();
+        boolean broadcastsBatch = spec.broadcastsBatch();
+        switch (spec.batching()) {
             case BROADCAST -> {
                 long[][] aligned = shapes.toArray(new long[0][]);
-                int var = names.indexOf("var");
-                if (loss.equals("GaussianNLLLoss") && var > 0) {
-                    // PyTorch unsqueezes var when it is the input's shape without the last dimension.
+                int var = spec.argWith(LossSpec.Role.VALUES_TRAILING_OPTIONAL).map(a -> names.indexOf(a.name())).orElse(-1);
+                if (var > 0) {
+                    // PyTorch unsqueezes it (GaussianNLL's var) when it is the input's shape without the last dimension.
                     long[] in = shapes.get(0);
                     long[] v = shapes.get(var);
                     if (in.length >= 1 && Arrays.equals(v, Arrays.copyOf(in, in.length - 1))) {
@@ -200,7 +151,7 @@ final class LossLayout {
                 }
                 return new Plan(true, n, args, Set.of(), batchmean(first), first[1]);
             }
-            case CTC -> {
+            case TIME_MAJOR -> {
                 if (first.length != batchedRank) {
                     return single(names, fn, first, optionShape);
                 }
@@ -209,7 +160,7 @@ final class LossLayout {
                 for (int i = 1; i < names.size(); i++) {
                     String name = names.get(i);
                     long[] s = shapes.get(i);
-                    if (name.equals("targets") && s.length == 1) {
+                    if (spec.arg(name).role() == LossSpec.Role.LABELS && s.length == 1) {
                         args.put(name, Slice.RAGGED);
                     } else if (s.length >= 1 && s[0] == n) {
                         args.put(name, Slice.along(0));
@@ -222,8 +173,8 @@ final class LossLayout {
                 }
                 return new Plan(true, n, args, Set.of(), 1, first[2]);
             }
-            default -> throw new IllegalStateException("internal error: batching " + batching);
         }
+        throw new IllegalStateException("internal error: batching " + spec.batching());
     }
 
     private Plan single(List<String> names, String fn, long[] first, Map<String, long[]> optionShape) {
@@ -231,8 +182,8 @@ final class LossLayout {
         for (String n : names) {
             args.put(n, Slice.WHOLE);
         }
-        long classes = batching == Batching.LEADING && first.length == 1 ? first[0]
-                : batching == Batching.CTC && first.length == 2 ? first[1] : 0;
+        long classes = spec.batching() == LossSpec.Batching.LEADING && first.length == 1 ? first[0]
+                : spec.batching() == LossSpec.Batching.TIME_MAJOR && first.length == 2 ? first[1] : 0;
         return new Plan(false, 1, args, Set.of(), batchmean(first), classes);
     }
 

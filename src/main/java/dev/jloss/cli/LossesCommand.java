@@ -5,8 +5,8 @@ import dev.jloss.loss.Losses;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** {@code jloss losses}: every loss with its functional name and the tensors eval takes, in order. */
 @Command(name = "losses", mixinStandardHelpOptions = true, description = "Lists the losses: class name, functional name, the tensors eval takes (in"

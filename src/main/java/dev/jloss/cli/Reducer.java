@@ -1,5 +1,6 @@
 package dev.jloss.cli;
 
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
 import dev.jloss.loss.HostArray;
 
@@ -24,7 +25,7 @@ import dev.jloss.loss.HostArray;
  */
 final class Reducer {
     private final Reduction reduction;
-    private final LossLayout.MeanKind kind;
+    private final LossSpec.Mean kind;
     private final float[] classWeight;
     private final long ignoreIndex;
     private final long classes;
@@ -39,10 +40,10 @@ final class Reducer {
      * @param indexTargets whether the class losses got class indices (rather than probabilities)
      * @param weight       the class weight option, or null
      */
-    Reducer(Reduction reduction, LossLayout.MeanKind kind, boolean indexTargets, HostArray weight, long ignoreIndex,
+    Reducer(Reduction reduction, LossSpec.Mean kind, boolean indexTargets, HostArray weight, long ignoreIndex,
             LossLayout.Plan plan) {
         this.reduction = reduction;
-        this.kind = kind == LossLayout.MeanKind.CLASS_WEIGHTS && !indexTargets ? LossLayout.MeanKind.ELEMENTS : kind;
+        this.kind = kind == LossSpec.Mean.CLASS_WEIGHTS && !indexTargets ? LossSpec.Mean.ELEMENTS : kind;
         this.classWeight = weight == null ? null : weight.values();
         this.ignoreIndex = ignoreIndex;
         this.classes = plan.classes();
@@ -52,12 +53,12 @@ final class Reducer {
 
     /** Whether the value needs per-target statistics (class weights of the targets). */
     boolean needsTargetStats() {
-        return reduction == Reduction.MEAN && kind == LossLayout.MeanKind.CLASS_WEIGHTS;
+        return reduction == Reduction.MEAN && kind == LossSpec.Mean.CLASS_WEIGHTS;
     }
 
     /** Whether each output element has its own factor {@code a_i} (CTC's mean). */
     boolean hasMultipliers() {
-        return reduction == Reduction.MEAN && kind == LossLayout.MeanKind.CTC;
+        return reduction == Reduction.MEAN && kind == LossSpec.Mean.PER_TARGET_LENGTH;
     }
 
     /** The total number of output elements of the whole (unchunked) call. */
@@ -95,7 +96,7 @@ final class Reducer {
             case BATCHMEAN -> 1.0 / batchmeanDivisor;
             case MEAN -> switch (kind) {
                 case ELEMENTS -> 1.0 / elements();
-                case CTC -> 1.0 / ctcSamples;
+                case PER_TARGET_LENGTH -> 1.0 / ctcSamples;
                 case CLASS_WEIGHTS -> 1.0 / (classWeight == null ? nonIgnored : weightSum);
             };
         };
@@ -106,7 +107,7 @@ final class Reducer {
      * PyTorch's gradient is exactly zero (nothing is selected), not 0 · inf.
      */
     double gradientCoefficient() {
-        if (reduction == Reduction.MEAN && kind == LossLayout.MeanKind.CLASS_WEIGHTS && nonIgnored == 0) {
+        if (reduction == Reduction.MEAN && kind == LossSpec.Mean.CLASS_WEIGHTS && nonIgnored == 0) {
             return 0;
         }
         return coefficient();

@@ -3,10 +3,9 @@ package dev.jloss.cli;
 import dev.jloss.Backend;
 import dev.jloss.Loss;
 import dev.jloss.LossResult;
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
-import dev.jloss.backend.cpu.CpuBackend;
-import dev.jloss.backend.cpu.HostStorage;
 import dev.jloss.io.NpyWriter;
 import dev.jloss.loss.HostArray;
 import dev.jloss.loss.Losses;
@@ -116,11 +115,10 @@ final class StreamingEval {
     private StreamingEval(Request q) {
         this.q = q;
         this.validated = Losses.create(q.loss, q.options);
-        String cls = validated.name();
         String fn = validated.functionalName();
         this.names = validated.argumentNames();
         this.diff = validated.differentiableArguments();
-        LossLayout layout = LossLayout.of(cls);
+        LossLayout layout = LossLayout.of(validated.spec());
         List<long[]> shapes = new ArrayList<>();
         for (String n : names) {
             ArraySource s = q.tensors.get(n);
@@ -143,8 +141,9 @@ final class StreamingEval {
         noneOptions.keySet().removeAll(List.of("reduction", "size_average", "reduce"));
         noneOptions.put("reduction", "none");
         Options read = new Options(fn, q.options);
-        HostArray weight = layout.meanKind() == LossLayout.MeanKind.CLASS_WEIGHTS ? read.getArray("weight") : null;
-        boolean indexTargets = names.contains("target") && asInt.getOrDefault("target", false);
+        HostArray weight = layout.meanKind() == LossSpec.Mean.CLASS_WEIGHTS ? read.getArray("weight") : null;
+        String classTarget = validated.spec().argWith(LossSpec.Role.CLASS_INDICES).map(LossSpec.Arg::name).orElse(null);
+        boolean indexTargets = classTarget != null && asInt.getOrDefault(classTarget, false);
         this.reducer = new Reducer(validated.reduction(), layout.meanKind(), indexTargets, weight,
                 read.getLong("ignore_index", -100), plan);
         this.rows = chooseRows();
@@ -357,12 +356,9 @@ final class StreamingEval {
         }
     }
 
-    /**
-     * A float tensor's values on the host: on the CPU backend the tensor's own array (the tensor is
-     * not used again, so no copy is needed), elsewhere a copy read back from the device.
-     */
+    /** A float tensor's values on the host (a copy; the tensor is closed after). */
     private static float[] host(Tensor t) {
-        return t.backend() instanceof CpuBackend ? HostStorage.floats(t) : t.toFloatArray();
+        return t.toFloatArray();
     }
 
     /** The upstream gradient of a chunk: {@code c · a_i} in the output's shape. */

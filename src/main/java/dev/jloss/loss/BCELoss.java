@@ -1,7 +1,9 @@
 package dev.jloss.loss;
 
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
+import dev.jloss.plan.PointwiseTerm;
 
 /**
  * Binary cross entropy on probabilities, PyTorch's {@code torch.nn.BCELoss}:
@@ -14,12 +16,19 @@ import dev.jloss.Tensor;
  * [log 2, -log 0.1] = [0.6931, 2.3026]; {@code mean} 1.4979.
  */
 public final class BCELoss extends PointwiseLoss {
-    private static final String FN = "binary_cross_entropy";
+    /** This loss's names, arguments and streaming, declared once. */
+    public static final LossSpec SPEC = PointwiseLoss.elementwise("BCELoss", "binary_cross_entropy");
+    private static final String FN = SPEC.functionalName();
     private final HostArray weight;
 
     private BCELoss(Reduction reduction, HostArray weight) {
         super(reduction);
         this.weight = weight;
+    }
+
+    @Override
+    public LossSpec spec() {
+        return SPEC;
     }
 
     public static Builder builder() {
@@ -29,16 +38,6 @@ public final class BCELoss extends PointwiseLoss {
     /** From PyTorch's constructor arguments: {@code weight}, {@code reduction}, {@code size_average}, {@code reduce}. */
     public static BCELoss fromOptions(Options o) {
         return builder().options(o, false).weight(o.getArray("weight")).build();
-    }
-
-    @Override
-    public String name() {
-        return "BCELoss";
-    }
-
-    @Override
-    public String functionalName() {
-        return FN;
     }
 
     @Override

@@ -1,7 +1,9 @@
 package dev.jloss.loss;
 
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
+import dev.jloss.plan.PointwiseTerm;
 
 /**
  * Binary cross entropy on logits, PyTorch's {@code torch.nn.BCEWithLogitsLoss}:
@@ -16,7 +18,9 @@ import dev.jloss.Tensor;
  * [log 2, 3000, 3000] = [0.6931, 3000, 3000]; with {@code pos_weight=[2]}: [1.3863, 3000, 6000].
  */
 public final class BCEWithLogitsLoss extends PointwiseLoss {
-    private static final String FN = "binary_cross_entropy_with_logits";
+    /** This loss's names, arguments and streaming, declared once. */
+    public static final LossSpec SPEC = PointwiseLoss.elementwise("BCEWithLogitsLoss", "binary_cross_entropy_with_logits");
+    private static final String FN = SPEC.functionalName();
     private final HostArray weight;
     private final HostArray posWeight;
 
@@ -24,6 +28,11 @@ public final class BCEWithLogitsLoss extends PointwiseLoss {
         super(reduction);
         this.weight = weight;
         this.posWeight = posWeight;
+    }
+
+    @Override
+    public LossSpec spec() {
+        return SPEC;
     }
 
     public static Builder builder() {
@@ -36,16 +45,6 @@ public final class BCEWithLogitsLoss extends PointwiseLoss {
      */
     public static BCEWithLogitsLoss fromOptions(Options o) {
         return builder().options(o, false).weight(o.getArray("weight")).posWeight(o.getArray("pos_weight")).build();
-    }
-
-    @Override
-    public String name() {
-        return "BCEWithLogitsLoss";
-    }
-
-    @Override
-    public String functionalName() {
-        return FN;
     }
 
     @Override

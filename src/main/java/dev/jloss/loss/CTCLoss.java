@@ -1,9 +1,13 @@
 package dev.jloss.loss;
 
 import dev.jloss.Loss;
+import dev.jloss.LossSpec.Batching;
+import dev.jloss.LossSpec.Mean;
+import dev.jloss.LossSpec.Role;
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
-import java.util.List;
+import dev.jloss.plan.CTCLossPlan;
 
 /**
  * Connectionist temporal classification, PyTorch's {@code torch.nn.CTCLoss}: the negative log of the
@@ -47,7 +51,11 @@ import java.util.List;
  * gives {@code -log(0.75) = 0.28768}.
  */
 public final class CTCLoss extends Loss {
-    private static final String FN = "ctc_loss";
+    /** This loss's names, arguments and streaming, declared once. */
+    public static final LossSpec SPEC = LossSpec.of("CTCLoss", "ctc_loss").grad("log_probs").arg("targets", Role.LABELS)
+            .arg("input_lengths", Role.INPUT_LENGTHS).arg("target_lengths", Role.TARGET_LENGTHS)
+            .batch(Batching.TIME_MAJOR, 3, false).mean(Mean.PER_TARGET_LENGTH).build();
+    private static final String FN = SPEC.functionalName();
 
     private final long blank;
     private final boolean zeroInfinity;
@@ -56,6 +64,11 @@ public final class CTCLoss extends Loss {
         super(reduction);
         this.blank = blank;
         this.zeroInfinity = zeroInfinity;
+    }
+
+    @Override
+    public LossSpec spec() {
+        return SPEC;
     }
 
     public static Builder builder() {
@@ -81,26 +94,6 @@ public final class CTCLoss extends Loss {
 
     public boolean zeroInfinity() {
         return zeroInfinity;
-    }
-
-    @Override
-    public String name() {
-        return "CTCLoss";
-    }
-
-    @Override
-    public String functionalName() {
-        return FN;
-    }
-
-    @Override
-    public List<String> argumentNames() {
-        return List.of("log_probs", "targets", "input_lengths", "target_lengths");
-    }
-
-    @Override
-    public List<String> differentiableArguments() {
-        return List.of("log_probs");
     }
 
     @Override
@@ -134,10 +127,10 @@ public final class CTCLoss extends Loss {
         lengths("input_lengths", inputLengths, batch, lpShape);
         lengths("target_lengths", targetLengths, batch, lpShape);
 
-        CtcLossPlan p = new CtcLossPlan(FN, batched, maxTime, batch, classes, blank, concatenated, targetCapacity,
+        CTCLossPlan p = new CTCLossPlan(FN, batched, maxTime, batch, classes, blank, concatenated, targetCapacity,
                 reduction(), zeroInfinity);
         long[] outputShape = reduction() == Reduction.NONE && batched ? new long[] {batch} : new long[0];
-        return new Plan<>(CtcLossPlan.FAMILY, p, outputShape);
+        return new Plan<>(CTCLossPlan.FAMILY, p, outputShape);
     }
 
     /** Lengths are integers, read flat as PyTorch does: any shape with one element per sample. */

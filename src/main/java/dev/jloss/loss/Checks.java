@@ -16,7 +16,7 @@ public final class Checks {
 
     /** An exception whose message starts with the loss's functional name. */
     public static LossArgumentException fail(String fn, String format, Object... args) {
-        return new LossArgumentException(fn + ": " + String.format(format, args));
+        return LossArgumentException.of(fn, format, args);
     }
 
     /** Throws {@code fail(fn, format, args)} unless {@code ok}. */

@@ -1,6 +1,5 @@
 package dev.jloss.loss;
 
-import dev.jloss.LossArgumentException;
 import dev.jloss.Tensor;
 import java.util.Arrays;
 
@@ -18,16 +17,6 @@ import java.util.Arrays;
  * @param outShape the per-position output shape: {@code []} unbatched, else {@code (N, d1, ..., dk)}
  */
 public record ClassTargets(long batch, long classes, long spatial, long[] outShape) {
-
-    /**
-     * The error for a class-index target outside {@code [0, classes)} that is not {@code ignoreIndex}:
-     * one message for every backend (the CPU kernels throw it as they read the target; the GPU
-     * backends rebuild it from the position their error flag reports).
-     */
-    public static LossArgumentException targetOutOfBounds(String fn, long target, long classes, long ignoreIndex) {
-        return Checks.fail(fn, "target %d is out of bounds for %d classes (expected a class index in [0, %d) "
-                + "or ignore_index %d)", target, classes, classes, ignoreIndex);
-    }
 
     /** Batch, class and spatial sizes of an input of at least one dimension. */
     static ClassTargets ofInput(String fn, Tensor input) {

@@ -1,10 +1,15 @@
 package dev.jloss.loss;
 
 import dev.jloss.Loss;
+import dev.jloss.LossSpec.Batching;
+import dev.jloss.LossSpec.Mean;
+import dev.jloss.LossSpec.Role;
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
+import dev.jloss.plan.CosineEmbeddingLossPlan;
+import dev.jloss.plan.RowBroadcast;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * Cosine embedding loss, PyTorch's {@code torch.nn.CosineEmbeddingLoss}: for rows {@code x1},
@@ -24,19 +29,21 @@ import java.util.List;
  */
 public final class CosineEmbeddingLoss extends Loss {
 
-    /**
-     * PyTorch's {@code EPSILON}, added to each squared magnitude.
-     * NOTE: ATen declares it {@code constexpr float}, so the value added is 1e-12 rounded to float.
-     */
-    public static final double EPSILON = 1e-12f;
-
-    private static final String FN = "cosine_embedding_loss";
+    /** This loss's names, arguments and streaming, declared once. */
+    public static final LossSpec SPEC = LossSpec.of("CosineEmbeddingLoss", "cosine_embedding_loss").grad("input1").grad("input2")
+            .arg("target", Role.VALUES).batch(Batching.LEADING, 2, true).mean(Mean.ELEMENTS).build();
+    private static final String FN = SPEC.functionalName();
 
     private final double margin;
 
     private CosineEmbeddingLoss(Reduction reduction, double margin) {
         super(reduction);
         this.margin = margin;
+    }
+
+    @Override
+    public LossSpec spec() {
+        return SPEC;
     }
 
     public static Builder builder() {
@@ -50,26 +57,6 @@ public final class CosineEmbeddingLoss extends Loss {
 
     public double margin() {
         return margin;
-    }
-
-    @Override
-    public String name() {
-        return "CosineEmbeddingLoss";
-    }
-
-    @Override
-    public String functionalName() {
-        return FN;
-    }
-
-    @Override
-    public List<String> argumentNames() {
-        return List.of("input1", "input2", "target");
-    }
-
-    @Override
-    public List<String> differentiableArguments() {
-        return List.of("input1", "input2");
     }
 
     @Override
@@ -98,8 +85,8 @@ public final class CosineEmbeddingLoss extends Loss {
         RowBroadcast layout = RowBroadcast.of(FN, new String[] {"input1", "input2", "target"}, full, lead,
                 new long[] {d1, d2, 1});
         long[] outputShape = reduction() == Reduction.NONE ? layout.shape() : new long[0];
-        return new Plan<>(CosineEmbeddingPlan.FAMILY,
-                new CosineEmbeddingPlan(FN, layout, t.dtype(), margin, reduction()), outputShape);
+        return new Plan<>(CosineEmbeddingLossPlan.FAMILY,
+                new CosineEmbeddingLossPlan(FN, layout, t.dtype(), margin, reduction()), outputShape);
     }
 
     private static long[] lead(Tensor x) {

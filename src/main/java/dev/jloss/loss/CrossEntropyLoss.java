@@ -2,10 +2,14 @@ package dev.jloss.loss;
 
 import dev.jloss.DType;
 import dev.jloss.Loss;
+import dev.jloss.LossSpec.Batching;
+import dev.jloss.LossSpec.Mean;
+import dev.jloss.LossSpec.Role;
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
+import dev.jloss.plan.CrossEntropyLossPlan;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * Cross entropy of logits, PyTorch's {@code torch.nn.CrossEntropyLoss}: log-softmax over the class
@@ -34,7 +38,10 @@ import java.util.List;
  * weight [0.6, 0.2, 0.2], {@code reduction=none}: [0.6 log 3, 0.2 log 3] = [0.6592, 0.2197].
  */
 public final class CrossEntropyLoss extends Loss {
-    private static final String FN = "cross_entropy";
+    /** This loss's names, arguments and streaming, declared once. */
+    public static final LossSpec SPEC = LossSpec.of("CrossEntropyLoss", "cross_entropy").grad("input").arg("target", Role.CLASS_INDICES)
+            .batch(Batching.LEADING, 2, false).mean(Mean.CLASS_WEIGHTS).build();
+    private static final String FN = SPEC.functionalName();
 
     private final float[] weight;
     private final long ignoreIndex;
@@ -45,6 +52,11 @@ public final class CrossEntropyLoss extends Loss {
         this.weight = weight;
         this.ignoreIndex = ignoreIndex;
         this.labelSmoothing = labelSmoothing;
+    }
+
+    @Override
+    public LossSpec spec() {
+        return SPEC;
     }
 
     public static Builder builder() {
@@ -80,26 +92,6 @@ public final class CrossEntropyLoss extends Loss {
     }
 
     @Override
-    public String name() {
-        return "CrossEntropyLoss";
-    }
-
-    @Override
-    public String functionalName() {
-        return FN;
-    }
-
-    @Override
-    public List<String> argumentNames() {
-        return List.of("input", "target");
-    }
-
-    @Override
-    public List<String> differentiableArguments() {
-        return List.of("input");
-    }
-
-    @Override
     protected Plan<?> plan(Tensor[] args) {
         Tensor input = args[0];
         Tensor target = args[1];
@@ -125,9 +117,9 @@ public final class CrossEntropyLoss extends Loss {
             s = ClassTargets.classIndex(FN, input, target);
         }
         s.checkWeight(FN, weight);
-        CrossEntropyPlan p = new CrossEntropyPlan(FN, s.batch(), s.classes(), s.spatial(), weight, ignoreIndex,
+        CrossEntropyLossPlan p = new CrossEntropyLossPlan(FN, s.batch(), s.classes(), s.spatial(), weight, ignoreIndex,
                 labelSmoothing, probabilities, reduction(), target.dtype());
-        return new Plan<>(CrossEntropyPlan.FAMILY, p, reduction() == Reduction.NONE ? s.outShape() : new long[0]);
+        return new Plan<>(CrossEntropyLossPlan.FAMILY, p, reduction() == Reduction.NONE ? s.outShape() : new long[0]);
     }
 
     @Override

@@ -1,9 +1,13 @@
 package dev.jloss.loss;
 
+import dev.jloss.LossSpec.Batching;
+import dev.jloss.LossSpec.Mean;
+import dev.jloss.LossSpec.Role;
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
+import dev.jloss.plan.PointwiseTerm;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * Negative log likelihood of a Gaussian target, PyTorch's {@code torch.nn.GaussianNLLLoss}: with
@@ -19,7 +23,10 @@ import java.util.List;
  * [0.5, 0.5 (log 4 + 1)] = [0.5, 1.1931].
  */
 public final class GaussianNLLLoss extends PointwiseLoss {
-    private static final String FN = "gaussian_nll_loss";
+    /** This loss's names, arguments and streaming, declared once. */
+    public static final LossSpec SPEC = LossSpec.of("GaussianNLLLoss", "gaussian_nll_loss").grad("input").arg("target", Role.VALUES)
+            .grad("var", Role.VALUES_TRAILING_OPTIONAL).batch(Batching.BROADCAST, 1, true).mean(Mean.ELEMENTS).build();
+    private static final String FN = SPEC.functionalName();
     private final boolean full;
     private final double eps;
 
@@ -27,6 +34,11 @@ public final class GaussianNLLLoss extends PointwiseLoss {
         super(reduction);
         this.full = full;
         this.eps = eps;
+    }
+
+    @Override
+    public LossSpec spec() {
+        return SPEC;
     }
 
     public static Builder builder() {
@@ -48,26 +60,6 @@ public final class GaussianNLLLoss extends PointwiseLoss {
 
     public double eps() {
         return eps;
-    }
-
-    @Override
-    public String name() {
-        return "GaussianNLLLoss";
-    }
-
-    @Override
-    public String functionalName() {
-        return FN;
-    }
-
-    @Override
-    public List<String> argumentNames() {
-        return List.of("input", "target", "var");
-    }
-
-    @Override
-    public List<String> differentiableArguments() {
-        return List.of("input", "var");
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.jloss.loss;
 
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
+import dev.jloss.plan.PointwiseTerm;
 
 /**
  * PyTorch's {@code torch.nn.HingeEmbeddingLoss}, for an input that is a distance and targets of 1
@@ -13,12 +15,19 @@ import dev.jloss.Reduction;
  * [0.3, 0.7, 0].
  */
 public final class HingeEmbeddingLoss extends PointwiseLoss {
-    private static final String FN = "hinge_embedding_loss";
+    /** This loss's names, arguments and streaming, declared once. */
+    public static final LossSpec SPEC = PointwiseLoss.elementwise("HingeEmbeddingLoss", "hinge_embedding_loss");
+    private static final String FN = SPEC.functionalName();
     private final double margin;
 
     private HingeEmbeddingLoss(Reduction reduction, double margin) {
         super(reduction);
         this.margin = margin;
+    }
+
+    @Override
+    public LossSpec spec() {
+        return SPEC;
     }
 
     public static Builder builder() {
@@ -32,16 +41,6 @@ public final class HingeEmbeddingLoss extends PointwiseLoss {
 
     public double margin() {
         return margin;
-    }
-
-    @Override
-    public String name() {
-        return "HingeEmbeddingLoss";
-    }
-
-    @Override
-    public String functionalName() {
-        return FN;
     }
 
     @Override

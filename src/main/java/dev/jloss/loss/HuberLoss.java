@@ -1,6 +1,8 @@
 package dev.jloss.loss;
 
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
+import dev.jloss.plan.PointwiseTerm;
 
 /**
  * PyTorch's {@code torch.nn.HuberLoss}: with {@code d = |x_i - y_i|}, {@code l_i = 0.5 d^2} where
@@ -12,12 +14,19 @@ import dev.jloss.Reduction;
  * [0, 0.125, 4].
  */
 public final class HuberLoss extends PointwiseLoss {
-    private static final String FN = "huber_loss";
+    /** This loss's names, arguments and streaming, declared once. */
+    public static final LossSpec SPEC = PointwiseLoss.elementwise("HuberLoss", "huber_loss");
+    private static final String FN = SPEC.functionalName();
     private final double delta;
 
     private HuberLoss(Reduction reduction, double delta) {
         super(reduction);
         this.delta = delta;
+    }
+
+    @Override
+    public LossSpec spec() {
+        return SPEC;
     }
 
     public static Builder builder() {
@@ -34,16 +43,6 @@ public final class HuberLoss extends PointwiseLoss {
 
     public double delta() {
         return delta;
-    }
-
-    @Override
-    public String name() {
-        return "HuberLoss";
-    }
-
-    @Override
-    public String functionalName() {
-        return FN;
     }
 
     @Override

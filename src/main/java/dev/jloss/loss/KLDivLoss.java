@@ -1,6 +1,8 @@
 package dev.jloss.loss;
 
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
+import dev.jloss.plan.PointwiseTerm;
 
 /**
  * Kullback-Leibler divergence, PyTorch's {@code torch.nn.KLDivLoss}, with the input given as
@@ -16,12 +18,19 @@ import dev.jloss.Reduction;
  * {@code batchmean} -1.0187.
  */
 public final class KLDivLoss extends PointwiseLoss {
-    private static final String FN = "kl_div";
+    /** This loss's names, arguments and streaming, declared once. */
+    public static final LossSpec SPEC = PointwiseLoss.elementwise("KLDivLoss", "kl_div");
+    private static final String FN = SPEC.functionalName();
     private final boolean logTarget;
 
     private KLDivLoss(Reduction reduction, boolean logTarget) {
         super(reduction);
         this.logTarget = logTarget;
+    }
+
+    @Override
+    public LossSpec spec() {
+        return SPEC;
     }
 
     public static Builder builder() {
@@ -38,16 +47,6 @@ public final class KLDivLoss extends PointwiseLoss {
 
     public boolean logTarget() {
         return logTarget;
-    }
-
-    @Override
-    public String name() {
-        return "KLDivLoss";
-    }
-
-    @Override
-    public String functionalName() {
-        return FN;
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.jloss.loss;
 
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
+import dev.jloss.plan.PointwiseTerm;
 
 /**
  * Mean absolute error, PyTorch's {@code torch.nn.L1Loss}: {@code l_i = |x_i - y_i|}, then reduced;
@@ -11,10 +13,17 @@ import dev.jloss.Reduction;
  * {@code none} [[1, 0, 0], [1, 0, 3]], {@code sum} 5 and {@code mean} 5/6 = 0.8333.
  */
 public final class L1Loss extends PointwiseLoss {
-    private static final String FN = "l1_loss";
+    /** This loss's names, arguments and streaming, declared once. */
+    public static final LossSpec SPEC = PointwiseLoss.elementwise("L1Loss", "l1_loss");
+    private static final String FN = SPEC.functionalName();
 
     private L1Loss(Reduction reduction) {
         super(reduction);
+    }
+
+    @Override
+    public LossSpec spec() {
+        return SPEC;
     }
 
     public static Builder builder() {
@@ -24,16 +33,6 @@ public final class L1Loss extends PointwiseLoss {
     /** From PyTorch's constructor arguments: {@code reduction}, {@code size_average}, {@code reduce}. */
     public static L1Loss fromOptions(Options o) {
         return builder().options(o, false).build();
-    }
-
-    @Override
-    public String name() {
-        return "L1Loss";
-    }
-
-    @Override
-    public String functionalName() {
-        return FN;
     }
 
     @Override

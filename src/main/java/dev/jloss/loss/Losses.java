@@ -2,88 +2,91 @@ package dev.jloss.loss;
 
 import dev.jloss.Loss;
 import dev.jloss.LossArgumentException;
-import java.lang.reflect.InvocationTargetException;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import dev.jloss.LossSpec;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Every loss jloss has, by PyTorch's class name ({@code CrossEntropyLoss}) or functional name
  * ({@code cross_entropy}), case-insensitive; built from an option map with PyTorch's constructor
- * names. Each loss class {@code dev.jloss.loss.X} has a static {@code fromOptions(Options)}.
+ * names. One line per loss: its {@link LossSpec} (declared by the class) and its {@code fromOptions}.
  */
 public final class Losses {
-    /** PyTorch class name → functional name, in the seed article's order, then PyTorch 2.x's. */
-    private static final Map<String, String> NAMES = new LinkedHashMap<>();
-
-    static {
-        NAMES.put("L1Loss", "l1_loss");
-        NAMES.put("MSELoss", "mse_loss");
-        NAMES.put("CrossEntropyLoss", "cross_entropy");
-        NAMES.put("NLLLoss", "nll_loss");
-        NAMES.put("PoissonNLLLoss", "poisson_nll_loss");
-        NAMES.put("KLDivLoss", "kl_div");
-        NAMES.put("BCELoss", "binary_cross_entropy");
-        NAMES.put("BCEWithLogitsLoss", "binary_cross_entropy_with_logits");
-        NAMES.put("MarginRankingLoss", "margin_ranking_loss");
-        NAMES.put("HingeEmbeddingLoss", "hinge_embedding_loss");
-        NAMES.put("MultiLabelMarginLoss", "multilabel_margin_loss");
-        NAMES.put("SmoothL1Loss", "smooth_l1_loss");
-        NAMES.put("SoftMarginLoss", "soft_margin_loss");
-        NAMES.put("MultiLabelSoftMarginLoss", "multilabel_soft_margin_loss");
-        NAMES.put("CosineEmbeddingLoss", "cosine_embedding_loss");
-        NAMES.put("MultiMarginLoss", "multi_margin_loss");
-        NAMES.put("TripletMarginLoss", "triplet_margin_loss");
-        NAMES.put("CTCLoss", "ctc_loss");
-        NAMES.put("HuberLoss", "huber_loss");
-        NAMES.put("GaussianNLLLoss", "gaussian_nll_loss");
-        NAMES.put("TripletMarginWithDistanceLoss", "triplet_margin_with_distance_loss");
+    /** A registered loss: its declaration and how to build it from PyTorch-named options. */
+    public record Entry(LossSpec spec, Function<Options, ? extends Loss> factory) {
     }
+
+    /** In the seed article's order, then PyTorch 2.x's. */
+    private static final List<Entry> ALL = List.of(
+            new Entry(L1Loss.SPEC, L1Loss::fromOptions),
+            new Entry(MSELoss.SPEC, MSELoss::fromOptions),
+            new Entry(CrossEntropyLoss.SPEC, CrossEntropyLoss::fromOptions),
+            new Entry(NLLLoss.SPEC, NLLLoss::fromOptions),
+            new Entry(PoissonNLLLoss.SPEC, PoissonNLLLoss::fromOptions),
+            new Entry(KLDivLoss.SPEC, KLDivLoss::fromOptions),
+            new Entry(BCELoss.SPEC, BCELoss::fromOptions),
+            new Entry(BCEWithLogitsLoss.SPEC, BCEWithLogitsLoss::fromOptions),
+            new Entry(MarginRankingLoss.SPEC, MarginRankingLoss::fromOptions),
+            new Entry(HingeEmbeddingLoss.SPEC, HingeEmbeddingLoss::fromOptions),
+            new Entry(MultiLabelMarginLoss.SPEC, MultiLabelMarginLoss::fromOptions),
+            new Entry(SmoothL1Loss.SPEC, SmoothL1Loss::fromOptions),
+            new Entry(SoftMarginLoss.SPEC, SoftMarginLoss::fromOptions),
+            new Entry(MultiLabelSoftMarginLoss.SPEC, MultiLabelSoftMarginLoss::fromOptions),
+            new Entry(CosineEmbeddingLoss.SPEC, CosineEmbeddingLoss::fromOptions),
+            new Entry(MultiMarginLoss.SPEC, MultiMarginLoss::fromOptions),
+            new Entry(TripletMarginLoss.SPEC, TripletMarginLoss::fromOptions),
+            new Entry(CTCLoss.SPEC, CTCLoss::fromOptions),
+            new Entry(HuberLoss.SPEC, HuberLoss::fromOptions),
+            new Entry(GaussianNLLLoss.SPEC, GaussianNLLLoss::fromOptions),
+            new Entry(TripletMarginWithDistanceLoss.SPEC, TripletMarginWithDistanceLoss::fromOptions));
 
     private Losses() {
     }
 
+    /** Every registered loss, in a stable order. */
+    public static List<Entry> all() {
+        return ALL;
+    }
+
     /** PyTorch class names of every loss, in a stable order. */
     public static List<String> classNames() {
-        return new ArrayList<>(NAMES.keySet());
+        return ALL.stream().map(e -> e.spec().className()).toList();
+    }
+
+    /** The registered loss for a class or functional name (any case), or throws. */
+    public static Entry entry(String name) {
+        if (name != null) {
+            for (Entry e : ALL) {
+                if (e.spec().className().equalsIgnoreCase(name) || e.spec().functionalName().equalsIgnoreCase(name)) {
+                    return e;
+                }
+            }
+        }
+        throw new LossArgumentException("unknown loss '" + name + "', expected one of " + String.join(", ", classNames()));
     }
 
     /** The PyTorch class name for a class or functional name (any case), or throws. */
     public static String className(String name) {
-        if (name != null) {
-            for (Map.Entry<String, String> e : NAMES.entrySet()) {
-                if (e.getKey().equalsIgnoreCase(name) || e.getValue().equalsIgnoreCase(name)) {
-                    return e.getKey();
-                }
-            }
-        }
-        throw new LossArgumentException("unknown loss '" + name + "', expected one of " + String.join(", ", NAMES.keySet()));
+        return entry(name).spec().className();
     }
 
     /** The functional name ({@code cross_entropy}) for a class or functional name. */
     public static String functionalName(String name) {
-        return NAMES.get(className(name));
+        return entry(name).spec().functionalName();
+    }
+
+    /** The declaration of the loss {@code name} (class or functional name). */
+    public static LossSpec spec(String name) {
+        return entry(name).spec();
     }
 
     /** Builds the loss {@code name} from options keyed by PyTorch's constructor names. */
     public static Loss create(String name, Map<String, ?> options) {
-        String cls = className(name);
-        Options o = new Options(NAMES.get(cls), options);
-        Loss loss;
-        try {
-            loss = (Loss) Class.forName(Losses.class.getPackageName() + "." + cls)
-                    .getMethod("fromOptions", Options.class).invoke(null, o);
-        } catch (InvocationTargetException e) {
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IllegalStateException("internal error building " + cls, e.getCause());
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("internal error: loss class " + cls + " has no fromOptions(Options)", e);
-        }
+        Entry e = entry(name);
+        Options o = new Options(e.spec().functionalName(), options);
+        Loss loss = e.factory().apply(o);
         o.finish();
         return loss;
     }
-
 }

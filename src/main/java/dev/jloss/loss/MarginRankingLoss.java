@@ -1,8 +1,12 @@
 package dev.jloss.loss;
 
+import dev.jloss.LossSpec.Batching;
+import dev.jloss.LossSpec.Mean;
+import dev.jloss.LossSpec.Role;
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
-import java.util.List;
+import dev.jloss.plan.PointwiseTerm;
 
 /**
  * Ranking hinge, PyTorch's {@code torch.nn.MarginRankingLoss}:
@@ -16,12 +20,20 @@ import java.util.List;
  * gives [1.5, 0].
  */
 public final class MarginRankingLoss extends PointwiseLoss {
-    private static final String FN = "margin_ranking_loss";
+    /** This loss's names, arguments and streaming, declared once. */
+    public static final LossSpec SPEC = LossSpec.of("MarginRankingLoss", "margin_ranking_loss").grad("input1").grad("input2")
+            .arg("target", Role.VALUES).batch(Batching.BROADCAST, 1, true).mean(Mean.ELEMENTS).build();
+    private static final String FN = SPEC.functionalName();
     private final double margin;
 
     private MarginRankingLoss(Reduction reduction, double margin) {
         super(reduction);
         this.margin = margin;
+    }
+
+    @Override
+    public LossSpec spec() {
+        return SPEC;
     }
 
     public static Builder builder() {
@@ -35,26 +47,6 @@ public final class MarginRankingLoss extends PointwiseLoss {
 
     public double margin() {
         return margin;
-    }
-
-    @Override
-    public String name() {
-        return "MarginRankingLoss";
-    }
-
-    @Override
-    public String functionalName() {
-        return FN;
-    }
-
-    @Override
-    public List<String> argumentNames() {
-        return List.of("input1", "input2", "target");
-    }
-
-    @Override
-    public List<String> differentiableArguments() {
-        return List.of("input1", "input2");
     }
 
     @Override

@@ -2,9 +2,13 @@ package dev.jloss.loss;
 
 import dev.jloss.DType;
 import dev.jloss.Loss;
+import dev.jloss.LossSpec.Batching;
+import dev.jloss.LossSpec.Mean;
+import dev.jloss.LossSpec.Role;
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
-import java.util.List;
+import dev.jloss.plan.MultiLabelMarginLossPlan;
 
 /**
  * Multi-label hinge loss, PyTorch's {@code torch.nn.MultiLabelMarginLoss}. Each row's target holds
@@ -25,10 +29,19 @@ import java.util.List;
  * = 3.4}, over C = 4: 0.85.
  */
 public final class MultiLabelMarginLoss extends Loss {
+    /** This loss's names, arguments and streaming, declared once. */
+    public static final LossSpec SPEC = LossSpec.of("MultiLabelMarginLoss", "multilabel_margin_loss").grad("input").arg("target", Role.INDICES)
+            .batch(Batching.LEADING, 2, false).mean(Mean.ELEMENTS).build();
+
     static final String FN = "multilabel_margin_loss";
 
     private MultiLabelMarginLoss(Reduction reduction) {
         super(reduction);
+    }
+
+    @Override
+    public LossSpec spec() {
+        return SPEC;
     }
 
     public static Builder builder() {
@@ -38,26 +51,6 @@ public final class MultiLabelMarginLoss extends Loss {
     /** From PyTorch's constructor arguments: {@code reduction}, {@code size_average}, {@code reduce}. */
     public static MultiLabelMarginLoss fromOptions(Options o) {
         return builder().options(o, false).build();
-    }
-
-    @Override
-    public String name() {
-        return "MultiLabelMarginLoss";
-    }
-
-    @Override
-    public String functionalName() {
-        return FN;
-    }
-
-    @Override
-    public List<String> argumentNames() {
-        return List.of("input", "target");
-    }
-
-    @Override
-    public List<String> differentiableArguments() {
-        return List.of("input");
     }
 
     @Override
@@ -74,9 +67,9 @@ public final class MultiLabelMarginLoss extends Loss {
         } else {
             Checks.shape(FN, "target", target, input.shape());
         }
-        MultiLabelMarginPlan plan = new MultiLabelMarginPlan(FN, rs.rows(), rs.classes(), reduction());
+        MultiLabelMarginLossPlan plan = new MultiLabelMarginLossPlan(FN, rs.rows(), rs.classes(), reduction());
         long[] out = reduction() == Reduction.NONE && input.dim() == 2 ? new long[] {rs.rows()} : new long[0];
-        return new Plan<>(MultiLabelMarginPlan.FAMILY, plan, out);
+        return new Plan<>(MultiLabelMarginLossPlan.FAMILY, plan, out);
     }
 
     public static final class Builder extends LossBuilder<Builder> {

@@ -1,9 +1,13 @@
 package dev.jloss.loss;
 
 import dev.jloss.Loss;
+import dev.jloss.LossSpec.Batching;
+import dev.jloss.LossSpec.Mean;
+import dev.jloss.LossSpec.Role;
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
-import java.util.List;
+import dev.jloss.plan.MultiLabelSoftMarginLossPlan;
 
 /**
  * Multi-label one-versus-all logistic loss, PyTorch's {@code torch.nn.MultiLabelSoftMarginLoss}.
@@ -23,6 +27,10 @@ import java.util.List;
  * 2 log 2 / 2 = 0.6931.
  */
 public final class MultiLabelSoftMarginLoss extends Loss {
+    /** This loss's names, arguments and streaming, declared once. */
+    public static final LossSpec SPEC = LossSpec.of("MultiLabelSoftMarginLoss", "multilabel_soft_margin_loss").grad("input")
+            .arg("target", Role.VALUES).batch(Batching.BROADCAST, 2, true).mean(Mean.ELEMENTS).build();
+
     static final String FN = "multilabel_soft_margin_loss";
 
     private final HostArray weight;
@@ -30,6 +38,11 @@ public final class MultiLabelSoftMarginLoss extends Loss {
     private MultiLabelSoftMarginLoss(Reduction reduction, HostArray weight) {
         super(reduction);
         this.weight = weight;
+    }
+
+    @Override
+    public LossSpec spec() {
+        return SPEC;
     }
 
     public static Builder builder() {
@@ -52,26 +65,6 @@ public final class MultiLabelSoftMarginLoss extends Loss {
     }
 
     @Override
-    public String name() {
-        return "MultiLabelSoftMarginLoss";
-    }
-
-    @Override
-    public String functionalName() {
-        return FN;
-    }
-
-    @Override
-    public List<String> argumentNames() {
-        return List.of("input", "target");
-    }
-
-    @Override
-    public List<String> differentiableArguments() {
-        return List.of("input");
-    }
-
-    @Override
     protected Plan<?> plan(Tensor[] args) {
         Tensor input = args[0];
         Tensor target = args[1];
@@ -91,14 +84,14 @@ public final class MultiLabelSoftMarginLoss extends Loss {
             }
         }
         long[] inputShape = input.shape();
-        MultiLabelSoftMarginPlan plan = new MultiLabelSoftMarginPlan(FN, shape, classAxis, rowShape,
+        MultiLabelSoftMarginLossPlan plan = new MultiLabelSoftMarginLossPlan(FN, shape, classAxis, rowShape,
                 Tensor.numel(rowShape), shape[classAxis], inputShape[classAxis],
                 Checks.broadcastStrides(inputShape, shape), Checks.broadcastStrides(target.shape(), shape),
                 weight == null ? null : weight.values(),
                 weight == null ? null : Checks.broadcastStrides(weight.shape(), shape),
                 !java.util.Arrays.equals(inputShape, shape), reduction());
         long[] out = reduction() == Reduction.NONE ? rowShape : new long[0];
-        return new Plan<>(MultiLabelSoftMarginPlan.FAMILY, plan, out);
+        return new Plan<>(MultiLabelSoftMarginLossPlan.FAMILY, plan, out);
     }
 
     @Override

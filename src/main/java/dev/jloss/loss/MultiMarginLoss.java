@@ -1,9 +1,13 @@
 package dev.jloss.loss;
 
 import dev.jloss.Loss;
+import dev.jloss.LossSpec.Batching;
+import dev.jloss.LossSpec.Mean;
+import dev.jloss.LossSpec.Role;
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
-import java.util.List;
+import dev.jloss.plan.MultiMarginLossPlan;
 
 /**
  * Multi-class hinge loss, PyTorch's {@code torch.nn.MultiMarginLoss}. For a row {@code x} of C
@@ -23,6 +27,10 @@ import java.util.List;
  * {@code (1 - 0.8 + 0.1) + (1 - 0.8 + 0.2) + (1 - 0.8 + 0.4) = 1.3}, over C = 4: 0.325.
  */
 public final class MultiMarginLoss extends Loss {
+    /** This loss's names, arguments and streaming, declared once. */
+    public static final LossSpec SPEC = LossSpec.of("MultiMarginLoss", "multi_margin_loss").grad("input").arg("target", Role.INDICES)
+            .batch(Batching.LEADING, 2, false).mean(Mean.ELEMENTS).build();
+
     static final String FN = "multi_margin_loss";
 
     private final int p;
@@ -34,6 +42,11 @@ public final class MultiMarginLoss extends Loss {
         this.p = p;
         this.margin = margin;
         this.weight = weight;
+    }
+
+    @Override
+    public LossSpec spec() {
+        return SPEC;
     }
 
     public static Builder builder() {
@@ -71,26 +84,6 @@ public final class MultiMarginLoss extends Loss {
     }
 
     @Override
-    public String name() {
-        return "MultiMarginLoss";
-    }
-
-    @Override
-    public String functionalName() {
-        return FN;
-    }
-
-    @Override
-    public List<String> argumentNames() {
-        return List.of("input", "target");
-    }
-
-    @Override
-    public List<String> differentiableArguments() {
-        return List.of("input");
-    }
-
-    @Override
     protected Plan<?> plan(Tensor[] args) {
         Tensor input = args[0];
         Tensor target = args[1];
@@ -106,9 +99,9 @@ public final class MultiMarginLoss extends Loss {
         if (w != null) {
             Checks.length(FN, "weight", w, rs.classes(), "one per class");
         }
-        MultiMarginPlan plan = new MultiMarginPlan(FN, rs.rows(), rs.classes(), p, margin, w, target.dtype(), reduction());
+        MultiMarginLossPlan plan = new MultiMarginLossPlan(FN, rs.rows(), rs.classes(), p, margin, w, target.dtype(), reduction());
         long[] out = reduction() == Reduction.NONE && target.dim() == 1 ? new long[] {rs.rows()} : new long[0];
-        return new Plan<>(MultiMarginPlan.FAMILY, plan, out);
+        return new Plan<>(MultiMarginLossPlan.FAMILY, plan, out);
     }
 
     @Override

@@ -1,9 +1,13 @@
 package dev.jloss.loss;
 
 import dev.jloss.Loss;
+import dev.jloss.LossSpec.Batching;
+import dev.jloss.LossSpec.Mean;
+import dev.jloss.LossSpec.Role;
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
-import java.util.List;
+import dev.jloss.plan.NLLLossPlan;
 
 /**
  * Negative log-likelihood, PyTorch's {@code torch.nn.NLLLoss}: for log-probabilities {@code x} and a
@@ -20,7 +24,10 @@ import java.util.List;
  * weight [0.6, 0.2, 0.2], {@code reduction=mean}: (-0.6 * 0.6 - 0.2 * 1.2) / (0.6 + 0.2) = -0.75.
  */
 public final class NLLLoss extends Loss {
-    private static final String FN = "nll_loss";
+    /** This loss's names, arguments and streaming, declared once. */
+    public static final LossSpec SPEC = LossSpec.of("NLLLoss", "nll_loss").grad("input").arg("target", Role.CLASS_INDICES)
+            .batch(Batching.LEADING, 2, false).mean(Mean.CLASS_WEIGHTS).build();
+    private static final String FN = SPEC.functionalName();
 
     private final float[] weight;
     private final long ignoreIndex;
@@ -29,6 +36,11 @@ public final class NLLLoss extends Loss {
         super(reduction);
         this.weight = weight;
         this.ignoreIndex = ignoreIndex;
+    }
+
+    @Override
+    public LossSpec spec() {
+        return SPEC;
     }
 
     public static Builder builder() {
@@ -58,35 +70,15 @@ public final class NLLLoss extends Loss {
     }
 
     @Override
-    public String name() {
-        return "NLLLoss";
-    }
-
-    @Override
-    public String functionalName() {
-        return FN;
-    }
-
-    @Override
-    public List<String> argumentNames() {
-        return List.of("input", "target");
-    }
-
-    @Override
-    public List<String> differentiableArguments() {
-        return List.of("input");
-    }
-
-    @Override
     protected Plan<?> plan(Tensor[] args) {
         Tensor input = args[0];
         Tensor target = args[1];
         Checks.floatTensor(FN, "input", input);
         ClassTargets s = ClassTargets.classIndex(FN, input, target);
         s.checkWeight(FN, weight);
-        NllLossPlan p = new NllLossPlan(FN, s.batch(), s.classes(), s.spatial(), weight, ignoreIndex, reduction(),
+        NLLLossPlan p = new NLLLossPlan(FN, s.batch(), s.classes(), s.spatial(), weight, ignoreIndex, reduction(),
                 target.dtype());
-        return new Plan<>(NllLossPlan.FAMILY, p, reduction() == Reduction.NONE ? s.outShape() : new long[0]);
+        return new Plan<>(NLLLossPlan.FAMILY, p, reduction() == Reduction.NONE ? s.outShape() : new long[0]);
     }
 
     @Override

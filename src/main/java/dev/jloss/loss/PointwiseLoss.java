@@ -1,8 +1,11 @@
 package dev.jloss.loss;
 
 import dev.jloss.Loss;
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
+import dev.jloss.plan.PointwisePlan;
+import dev.jloss.plan.PointwiseTerm;
 import java.util.List;
 
 /**
@@ -15,6 +18,15 @@ public abstract class PointwiseLoss extends Loss {
 
     protected PointwiseLoss(Reduction reduction) {
         super(reduction);
+    }
+
+    /**
+     * The spec of an element-wise loss of {@code (input, target)}: the gradient for the input, the
+     * operands broadcast, the batch is the broadcast shape's dimension 0, the mean is over the elements.
+     */
+    protected static LossSpec elementwise(String className, String functionalName) {
+        return LossSpec.of(className, functionalName).grad("input").arg("target", LossSpec.Role.VALUES)
+                .batch(LossSpec.Batching.BROADCAST, 1, true).mean(LossSpec.Mean.ELEMENTS).build();
     }
 
     /** The per-element term for this loss's options. */
@@ -40,15 +52,7 @@ public abstract class PointwiseLoss extends Loss {
         return null;
     }
 
-    @Override
-    public List<String> argumentNames() {
-        return List.of("input", "target");
-    }
 
-    @Override
-    public List<String> differentiableArguments() {
-        return List.of("input");
-    }
 
     /**
      * Shape rules beyond broadcasting (BCE demands equal shapes; GaussianNLL's var rules); may return

@@ -1,7 +1,11 @@
 package dev.jloss.loss;
 
+import dev.jloss.LossSpec.Batching;
+import dev.jloss.LossSpec.Mean;
+import dev.jloss.LossSpec.Role;
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
-import java.util.List;
+import dev.jloss.plan.PointwiseTerm;
 
 /**
  * Negative log likelihood of a Poisson-distributed target, PyTorch's {@code torch.nn.PoissonNLLLoss}.
@@ -16,7 +20,10 @@ import java.util.List;
  * [1, e - 2] = [1, 0.7183]; with {@code full} [1, 1.3701].
  */
 public final class PoissonNLLLoss extends PointwiseLoss {
-    private static final String FN = "poisson_nll_loss";
+    /** This loss's names, arguments and streaming, declared once. */
+    public static final LossSpec SPEC = LossSpec.of("PoissonNLLLoss", "poisson_nll_loss").grad("log_input").arg("target", Role.VALUES)
+            .batch(Batching.BROADCAST, 1, true).mean(Mean.ELEMENTS).build();
+    private static final String FN = SPEC.functionalName();
     private final boolean logInput;
     private final boolean full;
     private final double eps;
@@ -26,6 +33,11 @@ public final class PoissonNLLLoss extends PointwiseLoss {
         this.logInput = logInput;
         this.full = full;
         this.eps = eps;
+    }
+
+    @Override
+    public LossSpec spec() {
+        return SPEC;
     }
 
     public static Builder builder() {
@@ -51,26 +63,6 @@ public final class PoissonNLLLoss extends PointwiseLoss {
 
     public double eps() {
         return eps;
-    }
-
-    @Override
-    public String name() {
-        return "PoissonNLLLoss";
-    }
-
-    @Override
-    public String functionalName() {
-        return FN;
-    }
-
-    @Override
-    public List<String> argumentNames() {
-        return List.of("log_input", "target");
-    }
-
-    @Override
-    public List<String> differentiableArguments() {
-        return List.of("log_input");
     }
 
     @Override

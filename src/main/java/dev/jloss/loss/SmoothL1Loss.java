@@ -1,6 +1,8 @@
 package dev.jloss.loss;
 
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
+import dev.jloss.plan.PointwiseTerm;
 
 /**
  * PyTorch's {@code torch.nn.SmoothL1Loss}: with {@code d = |x_i - y_i|},
@@ -12,12 +14,19 @@ import dev.jloss.Reduction;
  * [0, 0.125, 2.5].
  */
 public final class SmoothL1Loss extends PointwiseLoss {
-    private static final String FN = "smooth_l1_loss";
+    /** This loss's names, arguments and streaming, declared once. */
+    public static final LossSpec SPEC = PointwiseLoss.elementwise("SmoothL1Loss", "smooth_l1_loss");
+    private static final String FN = SPEC.functionalName();
     private final double beta;
 
     private SmoothL1Loss(Reduction reduction, double beta) {
         super(reduction);
         this.beta = beta;
+    }
+
+    @Override
+    public LossSpec spec() {
+        return SPEC;
     }
 
     public static Builder builder() {
@@ -31,16 +40,6 @@ public final class SmoothL1Loss extends PointwiseLoss {
 
     public double beta() {
         return beta;
-    }
-
-    @Override
-    public String name() {
-        return "SmoothL1Loss";
-    }
-
-    @Override
-    public String functionalName() {
-        return FN;
     }
 
     @Override

@@ -1,7 +1,9 @@
 package dev.jloss.loss;
 
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
+import dev.jloss.plan.PointwiseTerm;
 import java.util.Arrays;
 
 /**
@@ -16,10 +18,17 @@ import java.util.Arrays;
  * [log 2, log(1 + e^2)] = [0.6931, 2.1269].
  */
 public final class SoftMarginLoss extends PointwiseLoss {
-    private static final String FN = "soft_margin_loss";
+    /** This loss's names, arguments and streaming, declared once. */
+    public static final LossSpec SPEC = PointwiseLoss.elementwise("SoftMarginLoss", "soft_margin_loss");
+    private static final String FN = SPEC.functionalName();
 
     private SoftMarginLoss(Reduction reduction) {
         super(reduction);
+    }
+
+    @Override
+    public LossSpec spec() {
+        return SPEC;
     }
 
     public static Builder builder() {
@@ -29,16 +38,6 @@ public final class SoftMarginLoss extends PointwiseLoss {
     /** From PyTorch's constructor arguments: {@code reduction}, {@code size_average}, {@code reduce}. */
     public static SoftMarginLoss fromOptions(Options o) {
         return builder().options(o, false).build();
-    }
-
-    @Override
-    public String name() {
-        return "SoftMarginLoss";
-    }
-
-    @Override
-    public String functionalName() {
-        return FN;
     }
 
     @Override

@@ -1,10 +1,15 @@
 package dev.jloss.loss;
 
+import dev.jloss.Distance;
 import dev.jloss.Loss;
+import dev.jloss.LossSpec.Batching;
+import dev.jloss.LossSpec.Mean;
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
+import dev.jloss.plan.RowBroadcast;
+import dev.jloss.plan.TripletMarginLossPlan;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * Triplet margin loss, PyTorch's {@code torch.nn.TripletMarginLoss}: for rows {@code a}, {@code p},
@@ -22,7 +27,10 @@ import java.util.List;
  */
 public final class TripletMarginLoss extends Loss {
 
-    private static final String FN = "triplet_margin_loss";
+    /** This loss's names, arguments and streaming, declared once. */
+    public static final LossSpec SPEC = LossSpec.of("TripletMarginLoss", "triplet_margin_loss").grad("anchor").grad("positive").grad("negative")
+            .batch(Batching.LEADING, 2, true).mean(Mean.ELEMENTS).build();
+    private static final String FN = SPEC.functionalName();
 
     private final double margin;
     private final double p;
@@ -35,6 +43,11 @@ public final class TripletMarginLoss extends Loss {
         this.p = p;
         this.eps = eps;
         this.swap = swap;
+    }
+
+    @Override
+    public LossSpec spec() {
+        return SPEC;
     }
 
     public static Builder builder() {
@@ -71,26 +84,6 @@ public final class TripletMarginLoss extends Loss {
     }
 
     @Override
-    public String name() {
-        return "TripletMarginLoss";
-    }
-
-    @Override
-    public String functionalName() {
-        return FN;
-    }
-
-    @Override
-    public List<String> argumentNames() {
-        return List.of("anchor", "positive", "negative");
-    }
-
-    @Override
-    public List<String> differentiableArguments() {
-        return argumentNames();
-    }
-
-    @Override
     protected Plan<?> plan(Tensor[] args) {
         return plan(FN, args, Distance.pairwise(p, eps), margin, swap, reduction());
     }
@@ -99,7 +92,7 @@ public final class TripletMarginLoss extends Loss {
      * The validated plan of either triplet loss: float operands of one number of dimensions whose
      * leading dimensions broadcast together and whose rows broadcast pairwise for each distance taken.
      */
-    static Plan<TripletMarginPlan> plan(String fn, Tensor[] args, Distance distance, double margin, boolean swap,
+    static Plan<TripletMarginLossPlan> plan(String fn, Tensor[] args, Distance distance, double margin, boolean swap,
                                         Reduction reduction) {
         String[] names = {"anchor", "positive", "negative"};
         for (int k = 0; k < 3; k++) {
@@ -132,8 +125,8 @@ public final class TripletMarginLoss extends Loss {
                     names[q[0]], Checks.str(full[q[0]]), names[q[1]], Checks.str(full[q[1]]), dx, dy);
         }
         long[] outputShape = reduction == Reduction.NONE ? layout.shape() : new long[0];
-        return new Plan<>(TripletMarginPlan.FAMILY,
-                new TripletMarginPlan(fn, layout, distance, margin, swap, reduction), outputShape);
+        return new Plan<>(TripletMarginLossPlan.FAMILY,
+                new TripletMarginLossPlan(fn, layout, distance, margin, swap, reduction), outputShape);
     }
 
     /** PyTorch (2.3 and later) rejects a margin that is not positive. */

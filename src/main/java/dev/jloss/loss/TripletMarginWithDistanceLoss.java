@@ -1,9 +1,12 @@
 package dev.jloss.loss;
 
+import dev.jloss.Distance;
 import dev.jloss.Loss;
+import dev.jloss.LossSpec.Batching;
+import dev.jloss.LossSpec.Mean;
+import dev.jloss.LossSpec;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
-import java.util.List;
 
 /**
  * Triplet margin loss with a chosen distance, PyTorch's {@code torch.nn.TripletMarginWithDistanceLoss}
@@ -19,7 +22,10 @@ import java.util.List;
  */
 public final class TripletMarginWithDistanceLoss extends Loss {
 
-    private static final String FN = "triplet_margin_with_distance_loss";
+    /** This loss's names, arguments and streaming, declared once. */
+    public static final LossSpec SPEC = LossSpec.of("TripletMarginWithDistanceLoss", "triplet_margin_with_distance_loss").grad("anchor")
+            .grad("positive").grad("negative").batch(Batching.LEADING, 2, true).mean(Mean.ELEMENTS).build();
+    private static final String FN = SPEC.functionalName();
 
     private final Distance distance;
     private final double margin;
@@ -30,6 +36,11 @@ public final class TripletMarginWithDistanceLoss extends Loss {
         this.distance = distance;
         this.margin = margin;
         this.swap = swap;
+    }
+
+    @Override
+    public LossSpec spec() {
+        return SPEC;
     }
 
     public static Builder builder() {
@@ -59,26 +70,6 @@ public final class TripletMarginWithDistanceLoss extends Loss {
 
     public boolean swap() {
         return swap;
-    }
-
-    @Override
-    public String name() {
-        return "TripletMarginWithDistanceLoss";
-    }
-
-    @Override
-    public String functionalName() {
-        return FN;
-    }
-
-    @Override
-    public List<String> argumentNames() {
-        return List.of("anchor", "positive", "negative");
-    }
-
-    @Override
-    public List<String> differentiableArguments() {
-        return argumentNames();
     }
 
     @Override

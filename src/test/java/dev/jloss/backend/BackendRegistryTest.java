@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jloss.Backend;
 import dev.jloss.BackendException;
-import dev.jloss.loss.PointwiseTerm;
+import dev.jloss.plan.PointwiseTerm;
 import dev.jloss.testing.TestBackends;
 import java.io.IOException;
 import java.io.InputStream;
@@ -71,6 +71,17 @@ class BackendRegistryTest {
     }
 
     /** kernels-cl/loss_terms.h's TERM_* ids must be PointwiseTerm's ordinals: the GPU kernels switch on them. */
+    /** Every loss family has a kernel in every backend that starts here (each backend's table is one line per family). */
+    @Test
+    void everyBackendImplementsEveryFamily() {
+        for (dev.jloss.Backend b : dev.jloss.testing.TestBackends.all()) {
+            String name = b.name();
+            for (dev.jloss.plan.KernelFamily<?> f : dev.jloss.plan.Families.ALL) {
+                org.junit.jupiter.api.Assertions.assertNotNull(b.kernel(f), name + " lacks " + f.name());
+            }
+        }
+    }
+
     @Test
     void kernelTermIdsMatchTheJavaTerms() throws IOException {
         String header;

@@ -6,11 +6,11 @@ import static dev.jloss.backend.DeviceVsCpu.assertSameAsCpu;
 import static dev.jloss.backend.DeviceVsCpu.integers;
 import static dev.jloss.backend.DeviceVsCpu.uniform;
 
+import dev.jloss.Distance;
 import dev.jloss.Loss;
 import dev.jloss.Reduction;
 import dev.jloss.backend.DeviceVsCpu.Input;
 import dev.jloss.backend.device.DeviceBackend;
-import dev.jloss.loss.Distance;
 import dev.jloss.loss.TripletMarginLoss;
 import dev.jloss.loss.TripletMarginWithDistanceLoss;
 import java.util.Arrays;

@@ -102,7 +102,7 @@ class CosineEmbeddingLossTest {
     static double[] reference(double[] x1, double[] x2, double[] t, int rows, int d, double margin, double[] w,
                               double[] g1, double[] g2) {
         double[] out = new double[rows];
-        double eps = CosineEmbeddingLoss.EPSILON;
+        double eps = dev.jloss.plan.CosineEmbeddingLossPlan.EPSILON;
         for (int i = 0; i < rows; i++) {
             double dot = 0;
             double m1 = eps;

@@ -142,7 +142,7 @@ class CrossEntropyLossTest {
     }
 
     // ---- against a naive reference ----------------------------------------------------------------
-    // Inputs of over 2^19 elements: several chunks of CrossEntropyCpu's 2^18, so several threads.
+    // Inputs of over 2^19 elements: several chunks of CrossEntropyLossCpu's 2^18, so several threads.
 
     /**
      * Per position, in double: the softmax, and coef_k, the weight of class k's log-probability in

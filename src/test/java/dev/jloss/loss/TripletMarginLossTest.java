@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.jloss.Backend;
+import dev.jloss.Distance;
 import dev.jloss.Loss;
 import dev.jloss.LossResult;
 import dev.jloss.Reduction;

@@ -1,7 +1,7 @@
 package dev.jloss.bench;
 
-import dev.jloss.Backend;
 import dev.jloss.Tensor;
+import dev.jloss.backend.Backends;
 import dev.jloss.backend.device.DeviceBackend;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
@@ -55,7 +55,7 @@ public class CopyBench {
                 src[i] = i;
             }
         } else {
-            device = (DeviceBackend) Backend.named(kind);
+            device = (DeviceBackend) Backends.named(kind);
             float[] host = new float[floats];
             dsrc = device.tensor(host, floats);
             ddst = device.tensor(host, floats);

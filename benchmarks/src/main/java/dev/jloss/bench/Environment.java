@@ -1,6 +1,7 @@
 package dev.jloss.bench;
 
 import dev.jloss.Backend;
+import dev.jloss.backend.Backends;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -37,7 +38,7 @@ final class Environment {
             if (!cfg.impls.contains("jloss-" + b)) {
                 continue;
             }
-            try (Backend be = Backend.named(b)) {
+            try (Backend be = Backends.named(b)) {
                 m.put("backend." + b, be.description());
             } catch (RuntimeException | LinkageError e) {
                 m.put("backend." + b, "unavailable: " + Suite.reason(e));

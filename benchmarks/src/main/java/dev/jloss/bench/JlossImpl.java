@@ -5,6 +5,7 @@ import dev.jloss.DType;
 import dev.jloss.Loss;
 import dev.jloss.LossResult;
 import dev.jloss.Tensor;
+import dev.jloss.backend.Backends;
 import dev.jloss.backend.device.DeviceBackend;
 import dev.jloss.loss.Losses;
 import java.util.ArrayList;
@@ -29,7 +30,7 @@ public final class JlossImpl implements Impl {
             throw new Unavailable("jloss has no " + Losses.className(in.kase.loss()) + " class on this branch");
         }
         this.loss = l;
-        this.backend = Backend.named(backendName);
+        this.backend = Backends.named(backendName);
         this.args = new Tensor[in.size()];
         for (int i = 0; i < args.length; i++) {
             Cases.Arg a = in.arg(i);

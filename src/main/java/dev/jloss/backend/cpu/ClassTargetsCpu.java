@@ -2,7 +2,7 @@ package dev.jloss.backend.cpu;
 
 import dev.jloss.LossArgumentException;
 import dev.jloss.Tensor;
-import dev.jloss.loss.ClassTargets;
+import dev.jloss.plan.ClassTargetErrors;
 
 /**
  * Reading class-index targets (int64 or int32) for the CPU kernels of nll_loss and cross_entropy,
@@ -30,7 +30,7 @@ final class ClassTargetsCpu {
     }
 
     static LossArgumentException outOfBounds(String fn, long target, long classes, long ignoreIndex) {
-        return ClassTargets.targetOutOfBounds(fn, target, classes, ignoreIndex);
+        return ClassTargetErrors.outOfBounds(fn, target, classes, ignoreIndex);
     }
 
     /** The weight a non-ignored target contributes to the denominator; every kernel adds exactly this. */

@@ -3,10 +3,9 @@ package dev.jloss.backend.cpu;
 import dev.jloss.DType;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
-import dev.jloss.backend.LossKernel;
-import dev.jloss.loss.CosineEmbeddingLoss;
-import dev.jloss.loss.CosineEmbeddingPlan;
-import dev.jloss.loss.RowBroadcast;
+import dev.jloss.plan.CosineEmbeddingLossPlan;
+import dev.jloss.plan.LossKernel;
+import dev.jloss.plan.RowBroadcast;
 
 /**
  * The cosine embedding loss on the CPU. Rows are cut into fixed chunks ({@link CpuParallel}); one
@@ -21,11 +20,11 @@ import dev.jloss.loss.RowBroadcast;
  * Dense layouts write each row's gradient directly (a broadcast row length gathers in a small
  * double row first); when rows broadcast, one chunk sums them into double arrays in row order.
  */
-public final class CosineEmbeddingLossCpu implements LossKernel<CosineEmbeddingPlan> {
+public final class CosineEmbeddingLossCpu implements LossKernel<CosineEmbeddingLossPlan> {
     private static final long CHUNK_WORK = 1 << 15;
 
     @Override
-    public void run(CosineEmbeddingPlan plan, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
+    public void run(CosineEmbeddingLossPlan plan, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
         RowBroadcast layout = plan.layout();
         long rows = layout.rows();
         boolean none = plan.reduction() == Reduction.NONE;
@@ -108,7 +107,7 @@ public final class CosineEmbeddingLossCpu implements LossKernel<CosineEmbeddingP
         final float[] goRows;
         final double gScalar;
 
-        Rows(CosineEmbeddingPlan plan, float[][] x, Target target, float[][] g, double[][] shared, float[] out,
+        Rows(CosineEmbeddingLossPlan plan, float[][] x, Target target, float[][] g, double[][] shared, float[] out,
              boolean wantGrad, float[] goRows, double gScalar) {
             this.layout = plan.layout();
             this.x1 = x[0];
@@ -143,8 +142,8 @@ public final class CosineEmbeddingLossCpu implements LossKernel<CosineEmbeddingP
                 for (int d = 0, a = o1, b = o2; d < n; d++, a += c1, b += c2) {
                     dot += (double) x1[a] * x2[b];
                 }
-                double m1 = squares(x1, o1, d1) + CosineEmbeddingLoss.EPSILON;
-                double m2 = squares(x2, o2, d2) + CosineEmbeddingLoss.EPSILON;
+                double m1 = squares(x1, o1, d1) + CosineEmbeddingLossPlan.EPSILON;
+                double m2 = squares(x2, o2, d2) + CosineEmbeddingLossPlan.EPSILON;
                 double denom = Math.sqrt(m1 * m2);
                 double cos = dot / denom;
                 double l;

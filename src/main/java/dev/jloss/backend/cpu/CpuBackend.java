@@ -5,10 +5,19 @@ import dev.jloss.BackendException;
 import dev.jloss.DType;
 import dev.jloss.LossArgumentException;
 import dev.jloss.Tensor;
-import dev.jloss.backend.KernelFamily;
-import dev.jloss.backend.LossKernel;
+import dev.jloss.plan.CTCLossPlan;
+import dev.jloss.plan.CosineEmbeddingLossPlan;
+import dev.jloss.plan.CrossEntropyLossPlan;
+import dev.jloss.plan.KernelFamily;
+import dev.jloss.plan.KernelTable;
+import dev.jloss.plan.LossKernel;
+import dev.jloss.plan.MultiLabelMarginLossPlan;
+import dev.jloss.plan.MultiLabelSoftMarginLossPlan;
+import dev.jloss.plan.MultiMarginLossPlan;
+import dev.jloss.plan.NLLLossPlan;
+import dev.jloss.plan.PointwisePlan;
+import dev.jloss.plan.TripletMarginLossPlan;
 import java.util.Arrays;
-import java.util.Map;
 
 /**
  * The pure-Java backend: the reference and the fallback. Tensors are Java arrays (so at most
@@ -17,7 +26,17 @@ import java.util.Map;
  */
 public final class CpuBackend implements Backend {
 
-    private static final Map<String, LossKernel<?>> KERNELS = CpuKernels.all();
+    /** Each loss family's CPU kernel: one line per family. */
+    private static final KernelTable KERNELS = new KernelTable()
+            .put(PointwisePlan.FAMILY, PointwiseCpu::new)
+            .put(CrossEntropyLossPlan.FAMILY, CrossEntropyLossCpu::new)
+            .put(NLLLossPlan.FAMILY, NLLLossCpu::new)
+            .put(MultiMarginLossPlan.FAMILY, MultiMarginLossCpu::new)
+            .put(MultiLabelMarginLossPlan.FAMILY, MultiLabelMarginLossCpu::new)
+            .put(MultiLabelSoftMarginLossPlan.FAMILY, MultiLabelSoftMarginLossCpu::new)
+            .put(CosineEmbeddingLossPlan.FAMILY, CosineEmbeddingLossCpu::new)
+            .put(TripletMarginLossPlan.FAMILY, TripletMarginLossCpu::new)
+            .put(CTCLossPlan.FAMILY, CTCLossCpu::new);
 
     @Override
     public String name() {
@@ -84,6 +103,13 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void readFloats(Tensor t, float[] dst) {
+        own(t);
+        float[] f = HostStorage.floats(t);
+        System.arraycopy(f, 0, dst, 0, f.length);
+    }
+
+    @Override
     public long[] readLongs(Tensor t) {
         own(t);
         long[] l = HostStorage.longs(t);
@@ -97,13 +123,12 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public <P> LossKernel<P> kernel(KernelFamily<P> family) {
-        LossKernel<?> k = KERNELS.get(family.name());
+        LossKernel<P> k = KERNELS.get(family);
         if (k == null) {
             throw new BackendException("cpu backend has no kernel for loss family " + family.name());
         }
-        return (LossKernel<P>) k;
+        return k;
     }
 
     @Override

@@ -1,7 +1,7 @@
 package dev.jloss.backend.cpu;
 
 import dev.jloss.Tensor;
-import dev.jloss.backend.Storage;
+import dev.jloss.plan.Storage;
 
 /** CPU storage: exactly one of the arrays is set, by dtype. Nothing to free but the reference. */
 public final class HostStorage implements Storage {

@@ -2,9 +2,8 @@ package dev.jloss.backend.cpu;
 
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
-import dev.jloss.backend.LossKernel;
-import dev.jloss.loss.Checks;
-import dev.jloss.loss.MultiMarginPlan;
+import dev.jloss.plan.LossKernel;
+import dev.jloss.plan.MultiMarginLossPlan;
 
 /**
  * MultiMarginLoss on the CPU: rows split into fixed chunks ({@link CpuParallel}); each row is read
@@ -17,12 +16,12 @@ import dev.jloss.loss.MultiMarginPlan;
  * </pre>
  * NOTE: as in PyTorch the hinge is strict (z > 0), so a NaN score contributes nothing.
  */
-public final class MultiMarginLossCpu implements LossKernel<MultiMarginPlan> {
+public final class MultiMarginLossCpu implements LossKernel<MultiMarginLossPlan> {
     /** Roughly this many scores per chunk. */
     private static final long CHUNK_WORK = 1 << 14;
 
     @Override
-    public void run(MultiMarginPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
+    public void run(MultiMarginLossPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
         long n = p.rows();
         int c = (int) p.classes();
         float[] x = HostStorage.floats(args[0]);
@@ -45,8 +44,7 @@ public final class MultiMarginLossCpu implements LossKernel<MultiMarginPlan> {
             for (long r = start; r < end; r++) {
                 long y = targetLong != null ? targetLong[(int) r] : targetInt[(int) r];
                 if (y < 0 || y >= c) {
-                    throw Checks.fail(fn, "target %d (row %d) is out of bounds for %d classes, expected a class index in [0, %d)",
-                            y, r, c, c);
+                    throw p.targetOutOfBounds(y, r);
                 }
                 int base = (int) (r * c);
                 int yi = (int) y;

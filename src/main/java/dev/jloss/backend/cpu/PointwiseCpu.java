@@ -2,10 +2,9 @@ package dev.jloss.backend.cpu;
 
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
-import dev.jloss.backend.LossKernel;
-import dev.jloss.loss.Checks;
-import dev.jloss.loss.PointwisePlan;
-import dev.jloss.loss.PointwiseTerm;
+import dev.jloss.plan.LossKernel;
+import dev.jloss.plan.PointwisePlan;
+import dev.jloss.plan.PointwiseTerm;
 
 /**
  * Every element-wise loss on the CPU: one pass over the output's elements evaluates the term, writes
@@ -82,8 +81,7 @@ public final class PointwiseCpu implements LossKernel<PointwisePlan> {
 
     /** The data check's error: names the operand, the element's flat index and its value. */
     private static RuntimeException invalid(PointwisePlan p, int operand, long element, double value) {
-        return Checks.fail(p.fn(), "%s element %d is %s, expected %s", p.argNames()[operand], element, (float) value,
-                p.term().expectation());
+        return p.invalidElement(operand, element, (float) value);
     }
 
     /** dst[j] = sum of perElement[i] over the output elements i that read operand element j, in order of i. */
@@ -116,6 +114,8 @@ public final class PointwiseCpu implements LossKernel<PointwisePlan> {
 
         final PointwisePlan p;
         final PointwiseTerm term;
+        /** The term's Java math. */
+        final ScalarTerm math;
         final float[] a;
         final float[] b;
         final float[] c;
@@ -142,6 +142,7 @@ public final class PointwiseCpu implements LossKernel<PointwisePlan> {
              double gScalar, float[][] direct, double[][] perElement) {
             this.p = p;
             this.term = p.term();
+            this.math = ScalarTerm.of(term);
             this.a = op[0];
             this.b = op[1];
             this.c = op[2];
@@ -250,7 +251,7 @@ public final class PointwiseCpu implements LossKernel<PointwisePlan> {
         }
 
         private double mse(int i) {
-            double v = PointwiseTerm.MSE.value(p0, p1, a[i], b[i], 0, 1);
+            double v = ScalarTerm.MSE.value(p0, p1, a[i], b[i], 0, 1);
             if (outNone != null) {
                 outNone[i] = (float) v;
             }
@@ -276,7 +277,7 @@ public final class PointwiseCpu implements LossKernel<PointwisePlan> {
         }
 
         private double l1(int i) {
-            double v = PointwiseTerm.L1.value(p0, p1, a[i], b[i], 0, 1);
+            double v = ScalarTerm.L1.value(p0, p1, a[i], b[i], 0, 1);
             if (outNone != null) {
                 outNone[i] = (float) v;
             }
@@ -298,7 +299,7 @@ public final class PointwiseCpu implements LossKernel<PointwisePlan> {
             }
             double v = 0;
             if (wantLoss) {
-                v = wv * term.value(p0, p1, av, bv, cv, pwv);
+                v = wv * math.value(p0, p1, av, bv, cv, pwv);
                 if (outNone != null) {
                     outNone[i] = (float) v;
                 }
@@ -306,7 +307,7 @@ public final class PointwiseCpu implements LossKernel<PointwisePlan> {
             if (wantGrad) {
                 double gu = wv * (goNone != null ? goNone[i] : gScalar);
                 for (int k = 0; k < diff.length; k++) {
-                    double d = gu * term.grad(diff[k], p0, p1, av, bv, cv, pwv);
+                    double d = gu * math.grad(diff[k], p0, p1, av, bv, cv, pwv);
                     if (direct[k] != null) {
                         direct[k][i] = (float) d;
                     } else {

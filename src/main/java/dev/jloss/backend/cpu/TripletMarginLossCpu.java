@@ -1,11 +1,11 @@
 package dev.jloss.backend.cpu;
 
+import dev.jloss.Distance;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
-import dev.jloss.backend.LossKernel;
-import dev.jloss.loss.Distance;
-import dev.jloss.loss.RowBroadcast;
-import dev.jloss.loss.TripletMarginPlan;
+import dev.jloss.plan.LossKernel;
+import dev.jloss.plan.RowBroadcast;
+import dev.jloss.plan.TripletMarginLossPlan;
 
 /**
  * Both triplet losses on the CPU (family {@code triplet_margin_loss}). Rows are cut into fixed
@@ -22,12 +22,12 @@ import dev.jloss.loss.TripletMarginPlan;
  * each on a tie; the norm's backward is {@code torch.norm}'s for each order p (see
  * {@link Rows#pnormGrad}); the cosine distance's is PyTorch 1.13's (see {@link Rows#cosineGrad}).
  */
-public final class TripletMarginLossCpu implements LossKernel<TripletMarginPlan> {
+public final class TripletMarginLossCpu implements LossKernel<TripletMarginLossPlan> {
     /** Work (elements read) per chunk of rows. */
     private static final long CHUNK_WORK = 1 << 15;
 
     @Override
-    public void run(TripletMarginPlan plan, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
+    public void run(TripletMarginLossPlan plan, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
         RowBroadcast layout = plan.layout();
         long rows = layout.rows();
         boolean none = plan.reduction() == Reduction.NONE;
@@ -97,7 +97,7 @@ public final class TripletMarginLossCpu implements LossKernel<TripletMarginPlan>
         final double[] normX = new double[3];
         final double[] normY = new double[3];
 
-        Rows(TripletMarginPlan plan, float[][] x, float[][] g, double[][] shared, float[] out, boolean wantGrad,
+        Rows(TripletMarginLossPlan plan, float[][] x, float[][] g, double[][] shared, float[] out, boolean wantGrad,
              float[] goRows, double gScalar) {
             this.layout = plan.layout();
             this.x = x;

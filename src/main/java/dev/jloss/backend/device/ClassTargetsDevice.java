@@ -2,7 +2,7 @@ package dev.jloss.backend.device;
 
 import dev.jloss.DType;
 import dev.jloss.Tensor;
-import dev.jloss.loss.ClassTargets;
+import dev.jloss.plan.ClassTargetErrors;
 import java.nio.ByteBuffer;
 
 /**
@@ -61,7 +61,7 @@ final class ClassTargetsDevice {
         for (long i = index; i < positions; i++) {
             long t = targetAt(dev, target, i);
             if (t != ignoreIndex && (t < 0 || t >= classes)) {
-                return ClassTargets.targetOutOfBounds(fn, t, classes, ignoreIndex);
+                return ClassTargetErrors.outOfBounds(fn, t, classes, ignoreIndex);
             }
             if (index < Integer.MAX_VALUE - 1) {
                 break;

@@ -3,10 +3,9 @@ package dev.jloss.backend.device;
 import dev.jloss.DType;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
-import dev.jloss.backend.LossKernel;
-import dev.jloss.loss.CosineEmbeddingLoss;
-import dev.jloss.loss.CosineEmbeddingPlan;
-import dev.jloss.loss.RowBroadcast;
+import dev.jloss.plan.CosineEmbeddingLossPlan;
+import dev.jloss.plan.LossKernel;
+import dev.jloss.plan.RowBroadcast;
 
 /**
  * The cosine embedding loss on a GPU backend ({@code kernels-cl/cosine_embedding_loss.cl},
@@ -17,7 +16,7 @@ import dev.jloss.loss.RowBroadcast;
  * {@code broadcast_sum}. The loss reads no value it could reject (a target other than ±1 gives 0),
  * so there is no error flag.
  */
-final class CosineEmbeddingLossDevice implements LossKernel<CosineEmbeddingPlan> {
+final class CosineEmbeddingLossDevice implements LossKernel<CosineEmbeddingLossPlan> {
     private static final int STORE_OUT = 1;
     private static final int PARTIALS = 2;
     private static final int GO_PER_ROW = 4;
@@ -29,7 +28,7 @@ final class CosineEmbeddingLossDevice implements LossKernel<CosineEmbeddingPlan>
     }
 
     @Override
-    public void run(CosineEmbeddingPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
+    public void run(CosineEmbeddingLossPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
         RowBroadcast layout = p.layout();
         long rows = layout.rows();
         boolean none = p.reduction() == Reduction.NONE;
@@ -65,7 +64,7 @@ final class CosineEmbeddingLossDevice implements LossKernel<CosineEmbeddingPlan>
                         tt == DType.FLOAT32 ? target : null, tt == DType.INT64 ? target : null,
                         tt == DType.INT32 ? target : null,
                         meta, rows, d1, d2, seg,
-                        PairwiseRows.hi(p.margin()), PairwiseRows.lo(p.margin()), (float) CosineEmbeddingLoss.EPSILON,
+                        PairwiseRows.hi(p.margin()), PairwiseRows.lo(p.margin()), (float) CosineEmbeddingLossPlan.EPSILON,
                         flags, none ? DeviceBackend.handle(out) : null, partials,
                         DeviceBackend.handle(gradOutput), divisor,
                         sinks.target[0], sinks.target[1]);

@@ -5,13 +5,21 @@ import dev.jloss.BackendException;
 import dev.jloss.DType;
 import dev.jloss.LossArgumentException;
 import dev.jloss.Tensor;
-import dev.jloss.backend.KernelFamily;
-import dev.jloss.backend.LossKernel;
+import dev.jloss.plan.CTCLossPlan;
+import dev.jloss.plan.CosineEmbeddingLossPlan;
+import dev.jloss.plan.CrossEntropyLossPlan;
+import dev.jloss.plan.KernelFamily;
+import dev.jloss.plan.KernelTable;
+import dev.jloss.plan.LossKernel;
+import dev.jloss.plan.MultiLabelMarginLossPlan;
+import dev.jloss.plan.MultiLabelSoftMarginLossPlan;
+import dev.jloss.plan.MultiMarginLossPlan;
+import dev.jloss.plan.NLLLossPlan;
+import dev.jloss.plan.PointwisePlan;
+import dev.jloss.plan.TripletMarginLossPlan;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntFunction;
 
 /**
@@ -26,7 +34,6 @@ import java.util.function.IntFunction;
  * (int) or {@link Float} (float).
  */
 public abstract class DeviceBackend implements Backend {
-    private final Map<String, LossKernel<?>> families = new ConcurrentHashMap<>();
 
     // ---- the driver interface -------------------------------------------------------------------
 
@@ -310,25 +317,25 @@ public abstract class DeviceBackend implements Backend {
         e.release();
     }
 
+    /** Each loss family's launcher, written once for OpenCL and CUDA: one line per family. */
+    private final KernelTable kernels = new KernelTable()
+            .put(PointwisePlan.FAMILY, () -> new PointwiseDevice(this))
+            .put(CrossEntropyLossPlan.FAMILY, () -> new CrossEntropyLossDevice(this))
+            .put(NLLLossPlan.FAMILY, () -> new NLLLossDevice(this))
+            .put(MultiMarginLossPlan.FAMILY, () -> new MultiMarginLossDevice(this))
+            .put(MultiLabelMarginLossPlan.FAMILY, () -> new MultiLabelMarginLossDevice(this))
+            .put(MultiLabelSoftMarginLossPlan.FAMILY, () -> new MultiLabelSoftMarginLossDevice(this))
+            .put(CosineEmbeddingLossPlan.FAMILY, () -> new CosineEmbeddingLossDevice(this))
+            .put(TripletMarginLossPlan.FAMILY, () -> new TripletMarginLossDevice(this))
+            .put(CTCLossPlan.FAMILY, () -> new CTCLossDevice(this));
+
     @Override
-    @SuppressWarnings("unchecked")
     public <P> LossKernel<P> kernel(KernelFamily<P> family) {
-        return (LossKernel<P>) families.computeIfAbsent(family.name(), this::loadFamily);
+        LossKernel<P> k = kernels.get(family);
+        if (k == null) {
+            throw new BackendException(name() + " backend has no kernels for loss family " + family.name());
+        }
+        return k;
     }
 
-    private LossKernel<?> loadFamily(String family) {
-        StringBuilder cn = new StringBuilder(DeviceBackend.class.getPackageName()).append('.');
-        for (String part : family.split("_")) {
-            if (!part.isEmpty()) {
-                cn.append(Character.toUpperCase(part.charAt(0))).append(part.substring(1));
-            }
-        }
-        cn.append("Device");
-        try {
-            return (LossKernel<?>) Class.forName(cn.toString()).getDeclaredConstructor(DeviceBackend.class)
-                    .newInstance(this);
-        } catch (ReflectiveOperationException e) {
-            throw new BackendException(name() + " backend has no kernels for loss family " + family + " (" + cn + ")", e);
-        }
-    }
 }

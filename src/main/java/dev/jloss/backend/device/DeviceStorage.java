@@ -1,6 +1,6 @@
 package dev.jloss.backend.device;
 
-import dev.jloss.backend.Storage;
+import dev.jloss.plan.Storage;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**

@@ -3,9 +3,8 @@ package dev.jloss.backend.device;
 import dev.jloss.DType;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
-import dev.jloss.backend.LossKernel;
-import dev.jloss.loss.Checks;
-import dev.jloss.loss.MultiMarginPlan;
+import dev.jloss.plan.LossKernel;
+import dev.jloss.plan.MultiMarginLossPlan;
 
 /**
  * MultiMarginLoss on a GPU backend ({@code kernels-cl/multi_margin_loss.cl},
@@ -16,7 +15,7 @@ import dev.jloss.loss.MultiMarginPlan;
  * reduced loss in a fixed order. A class index out of range is
  * flagged on the device and becomes the CPU backend's exception when a result is read.
  */
-final class MultiMarginLossDevice implements LossKernel<MultiMarginPlan> {
+final class MultiMarginLossDevice implements LossKernel<MultiMarginLossPlan> {
     /** Rows at least this long get a work-group each; shorter rows one work-item each. */
     static final long WIDE_CLASSES = 32;
 
@@ -33,7 +32,7 @@ final class MultiMarginLossDevice implements LossKernel<MultiMarginPlan> {
     }
 
     @Override
-    public void run(MultiMarginPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
+    public void run(MultiMarginLossPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
         long rows = p.rows();
         long classes = p.classes();
         boolean none = p.reduction() == Reduction.NONE;
@@ -81,10 +80,9 @@ final class MultiMarginLossDevice implements LossKernel<MultiMarginPlan> {
     }
 
     /** The CPU backend's message for the out-of-range class index of row {@code row}. */
-    private RuntimeException describe(MultiMarginPlan p, Tensor[] args, int row) {
+    private RuntimeException describe(MultiMarginLossPlan p, Tensor[] args, int row) {
         long y = (long) dev.readElement(args[1], row);
         long c = p.classes();
-        return Checks.fail(p.fn(), "target %d (row %d) is out of bounds for %d classes, expected a class index in [0, %d)",
-                y, row, c, c);
+        return p.targetOutOfBounds(y, row);
     }
 }

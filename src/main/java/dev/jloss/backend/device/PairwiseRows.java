@@ -1,7 +1,7 @@
 package dev.jloss.backend.device;
 
 import dev.jloss.Tensor;
-import dev.jloss.loss.RowBroadcast;
+import dev.jloss.plan.RowBroadcast;
 
 /**
  * What the pairwise launchers ({@link CosineEmbeddingLossDevice}, {@link TripletMarginLossDevice})

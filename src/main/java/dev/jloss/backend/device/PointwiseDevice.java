@@ -2,9 +2,8 @@ package dev.jloss.backend.device;
 
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
-import dev.jloss.backend.LossKernel;
-import dev.jloss.loss.Checks;
-import dev.jloss.loss.PointwisePlan;
+import dev.jloss.plan.LossKernel;
+import dev.jloss.plan.PointwisePlan;
 
 /**
  * Every element-wise loss on a GPU backend ({@code kernels-cl/pointwise.cl}, {@code kernels-cu/pointwise.cu}):
@@ -42,8 +41,7 @@ final class PointwiseDevice implements LossKernel<PointwisePlan> {
             float[] values = args[checked].toFloatArray();
             for (int j = 0; j < values.length; j++) {
                 if (!p.term().valid(values[j])) {
-                    throw Checks.fail(p.fn(), "%s element %d is %s, expected %s", p.argNames()[checked], j,
-                            values[j], p.term().expectation());
+                    throw p.invalidElement(checked, j, values[j]);
                 }
             }
         }
@@ -150,8 +148,7 @@ final class PointwiseDevice implements LossKernel<PointwisePlan> {
                     + " but it is valid on the host");
         }
         double bv = bad == 0 ? a : bad == 1 ? b : c;
-        return Checks.fail(p.fn(), "%s element %d is %s, expected %s", p.argNames()[bad], offset(p, bad, i),
-                (float) bv, p.term().expectation());
+        return p.invalidElement(bad, offset(p, bad, i), (float) bv);
     }
 
     private static long offset(PointwisePlan p, int op, long i) {

@@ -1,11 +1,11 @@
 package dev.jloss.backend.device;
 
+import dev.jloss.Distance;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
-import dev.jloss.backend.LossKernel;
-import dev.jloss.loss.Distance;
-import dev.jloss.loss.RowBroadcast;
-import dev.jloss.loss.TripletMarginPlan;
+import dev.jloss.plan.LossKernel;
+import dev.jloss.plan.RowBroadcast;
+import dev.jloss.plan.TripletMarginLossPlan;
 
 /**
  * Both triplet losses on a GPU backend (family {@code triplet_margin_loss}:
@@ -16,7 +16,7 @@ import dev.jloss.loss.TripletMarginPlan;
  * operand's per-row gradients are folded by {@code broadcast_sum}. No value can be rejected, so
  * there is no error flag.
  */
-final class TripletMarginLossDevice implements LossKernel<TripletMarginPlan> {
+final class TripletMarginLossDevice implements LossKernel<TripletMarginLossPlan> {
     private static final int STORE_OUT = 1;
     private static final int PARTIALS = 2;
     private static final int GO_PER_ROW = 4;
@@ -46,7 +46,7 @@ final class TripletMarginLossDevice implements LossKernel<TripletMarginPlan> {
     }
 
     @Override
-    public void run(TripletMarginPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
+    public void run(TripletMarginLossPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
         RowBroadcast layout = p.layout();
         long rows = layout.rows();
         boolean none = p.reduction() == Reduction.NONE;

@@ -1,9 +1,0 @@
-package dev.jloss.backend;
-
-/**
- * The key under which a backend registers its implementation of one loss family. The name is the
- * family's name in every layer ({@code cross_entropy}: {@code kernels-cl/cross_entropy.cl},
- * {@code CrossEntropyCpu}); {@code planType} is the validated plan the loss hands its kernel.
- */
-public record KernelFamily<P>(String name, Class<P> planType) {
-}

@@ -1,8 +1,0 @@
-package dev.jloss.backend;
-
-/** A backend's memory behind one {@link dev.jloss.Tensor}: host arrays or a device buffer. */
-public interface Storage extends AutoCloseable {
-    /** Frees the memory; idempotent. */
-    @Override
-    void close();
-}

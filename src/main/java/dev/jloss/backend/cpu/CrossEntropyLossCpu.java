@@ -1,0 +1,493 @@
+package dev.jloss.backend.cpu;
+
+import dev.jloss.Reduction;
+import dev.jloss.Tensor;
+import dev.jloss.plan.CrossEntropyLossPlan;
+import dev.jloss.plan.LossKernel;
+import java.util.Arrays;
+
+/**
+ * cross_entropy on the CPU. The work is cut into fixed chunks of target positions ({@code n * S + s})
+ * across threads; each position reduces over its C logits, whose stride is S (1 for (N, C) rows).
+ *
+ * <p>Per position, with the class dimension held in cache: sweep 1 finds the maximum {@code m} (and,
+ * when needed, the weighted sums the label-smoothing or probability terms use); sweep 2 puts
+ * {@code exp(x_c - m)} in a chunk-local double buffer (one row, or one block of positions) and sums
+ * it in double, giving {@code lse = m + log(sum)}, from which the loss follows; when the gradient is
+ * wanted, sweep 3 writes it once from the buffer. One exp per logit, no softmax tensor, nothing
+ * recomputed. With S = 1 a position is a contiguous row; with S > 1 a block of neighbouring positions
+ * of one batch item is swept together, the class in the outer loop and the positions (contiguous in
+ * memory) in the inner one, so nothing is transposed. (The GPU kernels are to do sweeps 1 and 2 as
+ * one online max/logsumexp; on the CPU the max sweep costs under a tenth of the exp sweep.)
+ *
+ * <p>NOTE: the exps go to a double buffer, not straight into the float gradient: on JDK 17 a loop
+ * storing {@code (float) Math.exp(..)} runs about 4x slower than one storing the double (measured),
+ * and the double keeps the gradient's target element free of float cancellation.
+ *
+ * <pre>
+ * class indices t, smoothing eps, weights w (ones when absent), W = sum_c w[c]:
+ *   l = (1 - eps) w[t] (lse - x_t) + eps / C (W lse - sum_c w[c] x_c)         (0 where t == ignore_index)
+ *   dl/dx_c = ((1 - eps) w[t] + eps W / C) softmax_c - (1 - eps) w[t] [c == t] - eps / C w[c]
+ * probabilities p, q = (1 - eps) p + eps / C:
+ *   l = lse sum_c w[c] q_c - sum_c w[c] q_c x_c
+ *   dl/dx_c = softmax_c sum_j w[j] q_j - w[c] q_c
+ * </pre>
+ * Each position's gradient is scaled by grad_output[i] (none), grad_output (sum), or grad_output over
+ * the mean's denominator: the targets' weight sum (summed by the loss pass itself for a forward-only
+ * call, by a sweep over the targets alone before it when the gradient is wanted; see
+ * {@link ClassTargetsCpu}), or the number of positions for probabilities.
+ */
+public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPlan> {
+    /** Input elements per chunk of work. */
+    private static final long WORK = 1 << 18;
+    /** At most this many positions are swept together when the class dimension is strided (K-dim). */
+    static final int BLOCK = 256;
+    /** Doubles of exp buffer a K-dim block may use: the block shrinks for wide class dimensions. */
+    private static final int BLOCK_BUFFER = 1 << 15;
+
+    @Override
+    public void run(CrossEntropyLossPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
+        Pass pass = new Pass(p, args, gradOutput, out, grads[0]);
+        CpuParallel.ChunkSum body = p.spatial() == 1 ? pass::rows : pass::blocks;
+        double sum = pass.skip ? 0 : CpuParallel.sum(p.positions(), pass.grain, p.classes(), body);
+        if (!pass.none && pass.o != null) {
+            double denominator = pass.chunkWeights != null ? ClassTargetsCpu.sumInOrder(pass.chunkWeights)
+                    : pass.denominator;
+            pass.o[0] = (float) (sum / denominator);
+        }
+    }
+
+    /** One call's arrays and constants; its methods are the loops over a chunk of positions. */
+    private static final class Pass {
+        final String fn;
+        final float[] x;
+        final ClassTargetsCpu targets;
+        final float[] q;
+        final float[] gx;
+        final float[] go;
+        final float[] o;
+        final boolean none;
+        final boolean noneOut;
+        final boolean probabilities;
+        final int classes;
+        final int spatial;
+        final long ignore;
+        final float[] weight;
+        /** The weights, all ones when there are none: for the loops over every class. */
+        final float[] w;
+        final double eps;
+        /** eps / C and (1 - eps): the smoothing's spread and the one-hot (or probability) part. */
+        final double spread;
+        final double keep;
+        /** sum_c w[c]. */
+        final double weightTotal;
+        /** Positions per chunk. */
+        final long grain;
+        /**
+         * mean: the targets' weight sum (found before the loss pass when the gradient is wanted), or
+         * the number of positions for probabilities; else 1.
+         */
+        final double denominator;
+        /** A class-index mean without gradient: each chunk's weight sum, the denominator's partials. */
+        final double[] chunkWeights;
+        /** The upstream gradient of a reduced loss over {@code denominator}. */
+        final double reducedGrad;
+        /** Nothing to compute: probabilities over zero classes (every loss is an empty sum, 0). */
+        final boolean skip;
+        /** Positions per K-dim block. */
+        final int block;
+
+        Pass(CrossEntropyLossPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor grad) {
+            fn = p.fn();
+            x = HostStorage.floats(args[0]);
+            probabilities = p.probabilityTarget();
+            targets = probabilities ? null : new ClassTargetsCpu(args[1]);
+            q = probabilities ? HostStorage.floats(args[1]) : null;
+            gx = grad == null ? null : HostStorage.floats(grad);
+            go = gradOutput == null ? null : HostStorage.floats(gradOutput);
+            o = out == null ? null : HostStorage.floats(out);
+            none = p.reduction() == Reduction.NONE;
+            noneOut = none && o != null;
+            classes = (int) p.classes();
+            spatial = (int) p.spatial();
+            ignore = p.ignoreIndex();
+            weight = p.weight();
+            if (weight != null) {
+                w = weight;
+            } else {
+                w = new float[classes];
+                Arrays.fill(w, 1f);
+            }
+            eps = p.labelSmoothing();
+            spread = eps / classes;
+            keep = 1 - eps;
+            double wt = 0;
+            for (float v : w) {
+                wt += v;
+            }
+            weightTotal = wt;
+            int positions = (int) p.positions();
+            grain = CpuParallel.grain(classes, WORK);
+            boolean classMean = p.reduction() == Reduction.MEAN && !probabilities;
+            chunkWeights = classMean && gx == null ? ClassTargetsCpu.chunkPartials(positions, grain) : null;
+            if (p.reduction() != Reduction.MEAN) {
+                denominator = 1;
+            } else if (probabilities) {
+                // PyTorch: NaN for an empty input, else the sum over the number of positions
+                denominator = (long) positions * classes == 0 ? Double.NaN : positions;
+            } else if (gx != null) {
+                denominator = targets.weightSum(fn, positions, classes, weight, ignore, grain);
+            } else {
+                denominator = Double.NaN; // from chunkWeights once the loss pass is done
+            }
+            reducedGrad = none ? 0 : (go == null ? 1.0 : go[0]) / denominator;
+            skip = probabilities && classes == 0;
+            block = Math.max(1, Math.min(BLOCK, Math.min(spatial, BLOCK_BUFFER / Math.max(1, classes))));
+        }
+
+        /** The upstream gradient at position {@code i}, over the mean's denominator. */
+        private double upstream(int i) {
+            return none ? (go == null ? 1.0 : go[i]) : reducedGrad;
+        }
+
+        /** Positions [start, end) of an (N, C) input: row n is x[n * C, (n + 1) * C). */
+        double rows(long start, long end) {
+            double[] e = new double[classes];
+            double acc = 0;
+            if (probabilities) {
+                for (int n = (int) start; n < end; n++) {
+                    acc += probabilityRow(n, e);
+                }
+                return acc;
+            }
+            double weights = 0;
+            for (int n = (int) start; n < end; n++) {
+                acc += indexRow(n, e);
+                long t = targets.get(n);
+                if (t != ignore) {
+                    weights += ClassTargetsCpu.weightOf(weight, (int) t);
+                }
+            }
+            if (chunkWeights != null) {
+                chunkWeights[(int) (start / grain)] = weights;
+            }
+            return acc;
+        }
+
+        /** One row with a class-index target; {@code e} receives the row's exps. */
+        private double indexRow(int n, double[] e) {
+            long target = targets.get(n);
+            if (target == ignore) {
+                if (noneOut) {
+                    o[n] = 0;
+                }
+                return 0;
+            }
+            if (target < 0 || target >= classes) {
+                throw ClassTargetsCpu.outOfBounds(fn, target, classes, ignore);
+            }
+            int t = (int) target;
+            int base = n * classes;
+            float m = max(x, base, classes);
+            double s = exps(x, base, classes, m, e);
+            double lse = m + Math.log(s);
+            double wt = w[t];
+            double loss = keep * wt * (lse - x[base + t]);
+            if (eps > 0) {
+                loss += spread * (weightTotal * lse - dot(w, x, base, classes));
+            }
+            if (noneOut) {
+                o[n] = (float) loss;
+            }
+            if (gx != null) {
+                double g = upstream(n);
+                double hit = keep * wt;
+                double a = g * (hit + spread * weightTotal) / s;
+                double b = g * spread;
+                if (eps > 0) {
+                    gradMinusWeights(gx, base, classes, e, a, b, w);
+                } else {
+                    grad(gx, base, classes, e, a);
+                }
+                gx[base + t] = (float) (a * e[t] - g * hit - b * wt);
+            }
+            return loss;
+        }
+
+        /** One row with a class-probability target. */
+        private double probabilityRow(int n, double[] e) {
+            int base = n * classes;
+            float m = max(x, base, classes);
+            double wq = 0;
+            double wqx = 0;
+            for (int c = 0; c < classes; c++) {
+                double v = w[c] * (q[base + c] * keep + spread);
+                wq += v;
+                wqx += v * x[base + c];
+            }
+            double s = exps(x, base, classes, m, e);
+            double lse = m + Math.log(s);
+            double loss = lse * wq - wqx;
+            if (noneOut) {
+                o[n] = (float) loss;
+            }
+            if (gx != null) {
+                double g = upstream(n);
+                double a = g * wq / s;
+                for (int c = 0; c < classes; c++) {
+                    gx[base + c] = (float) (a * e[c] - g * w[c] * (q[base + c] * keep + spread));
+                }
+            }
+            return loss;
+        }
+
+        /**
+         * Positions [start, end) of an (N, C, d1, ..., dk) input, in blocks of up to {@code block}
+         * positions of one batch item: element (n, c, s) is x[(n * C + c) * S + s].
+         */
+        double blocks(long start, long end) {
+            Block b = new Block(block, classes);
+            double acc = 0;
+            int i = (int) start;
+            while (i < end) {
+                int n = i / spatial;
+                int s0 = i - n * spatial;
+                int len = Math.min(block, Math.min((int) end - i, spatial - s0));
+                acc += block(b, i, n * classes * spatial + s0, len);
+                i += len;
+            }
+            if (chunkWeights != null) {
+                chunkWeights[(int) (start / grain)] = b.weights;
+            }
+            return acc;
+        }
+
+        /** Per-position scratch of one chunk, reused block after block. */
+        private static final class Block {
+            final int[] t;
+            final float[] m;
+            /** m as double, for the exp loops. */
+            final double[] md;
+            final double[] s;
+            final double[] lse;
+            final double[] sum1;
+            final double[] sum2;
+            final double[] a;
+            final double[] b;
+            /** exp(x - m) of class c, position j at e[c * len + j]. */
+            final double[] e;
+            /** The chunk's weight sum so far, position after position. */
+            double weights;
+
+            Block(int block, int classes) {
+                t = new int[block];
+                m = new float[block];
+                md = new double[block];
+                s = new double[block];
+                lse = new double[block];
+                sum1 = new double[block];
+                sum2 = new double[block];
+                a = new double[block];
+                b = new double[block];
+                e = new double[block * classes];
+            }
+        }
+
+        /**
+         * {@code len} positions starting at position {@code pos}, whose class-0 element is x[base];
+         * class c of the block's j-th position is x[base + c * S + j].
+         */
+        private double block(Block k, int pos, int base, int len) {
+            int S = spatial;
+            int[] t = k.t;
+            float[] m = k.m;
+            double[] md = k.md;
+            double[] s = k.s;
+            double[] lse = k.lse;
+            double[] sum1 = k.sum1;
+            double[] sum2 = k.sum2;
+            double[] a = k.a;
+            double[] b = k.b;
+            double[] e = k.e;
+            boolean wantGrad = gx != null;
+            if (!probabilities) {
+                for (int j = 0; j < len; j++) {
+                    long target = targets.get(pos + j);
+                    if (target == ignore) {
+                        t[j] = -1;
+                    } else if (target < 0 || target >= classes) {
+                        throw ClassTargetsCpu.outOfBounds(fn, target, classes, ignore);
+                    } else {
+                        t[j] = (int) target;
+                    }
+                }
+            }
+            Arrays.fill(s, 0, len, 0.0);
+            Arrays.fill(sum1, 0, len, 0.0);
+            Arrays.fill(sum2, 0, len, 0.0);
+            columnMax(x, base, S, classes, len, m);
+            if (probabilities) {
+                // sum1 = sum_c w q, sum2 = sum_c w q x
+                for (int c = 0; c < classes; c++) {
+                    int off = base + c * S;
+                    double wc = w[c];
+                    for (int j = 0; j < len; j++) {
+                        double v = wc * (q[off + j] * keep + spread);
+                        sum1[j] += v;
+                        sum2[j] += v * x[off + j];
+                    }
+                }
+            } else if (eps > 0) {
+                // sum2 = sum_c w x
+                for (int c = 0; c < classes; c++) {
+                    int off = base + c * S;
+                    double wc = w[c];
+                    for (int j = 0; j < len; j++) {
+                        sum2[j] += wc * x[off + j];
+                    }
+                }
+            }
+            for (int j = 0; j < len; j++) {
+                md[j] = m[j];
+            }
+            for (int c = 0; c < classes; c++) {
+                int off = base + c * S;
+                int eo = c * len;
+                for (int j = 0; j < len; j++) {
+                    e[eo + j] = x[off + j] - md[j];
+                }
+            }
+            expInPlace(e, classes * len);
+            for (int c = 0; c < classes; c++) {
+                int eo = c * len;
+                for (int j = 0; j < len; j++) {
+                    s[j] += e[eo + j];
+                }
+            }
+            double acc = 0;
+            double weights = k.weights;
+            for (int j = 0; j < len; j++) {
+                lse[j] = m[j] + Math.log(s[j]);
+                double loss;
+                double g = wantGrad ? upstream(pos + j) : 0;
+                if (probabilities) {
+                    loss = lse[j] * sum1[j] - sum2[j];
+                    a[j] = g * sum1[j] / s[j];
+                    b[j] = g;
+                } else if (t[j] < 0) {
+                    loss = 0;
+                    a[j] = 0;
+                    b[j] = 0;
+                } else {
+                    double wt = w[t[j]];
+                    weights += ClassTargetsCpu.weightOf(weight, t[j]);
+                    loss = keep * wt * (lse[j] - x[base + t[j] * S + j]);
+                    if (eps > 0) {
+                        loss += spread * (weightTotal * lse[j] - sum2[j]);
+                    }
+                    a[j] = g * (keep * wt + spread * weightTotal) / s[j];
+                    b[j] = g * spread;
+                }
+                if (noneOut) {
+                    o[pos + j] = (float) loss;
+                }
+                acc += loss;
+            }
+            k.weights = weights;
+            if (!wantGrad) {
+                return acc;
+            }
+            for (int c = 0; c < classes; c++) {
+                int off = base + c * S;
+                int eo = c * len;
+                double wc = w[c];
+                if (probabilities) {
+                    for (int j = 0; j < len; j++) {
+                        gx[off + j] = (float) (a[j] * e[eo + j] - b[j] * wc * (q[off + j] * keep + spread));
+                    }
+                } else {
+                    for (int j = 0; j < len; j++) {
+                        gx[off + j] = (float) (a[j] * e[eo + j] - b[j] * wc);
+                    }
+                }
+            }
+            if (!probabilities) {
+                for (int j = 0; j < len; j++) {
+                    if (t[j] >= 0) {
+                        double wt = w[t[j]];
+                        double g = upstream(pos + j);
+                        gx[base + t[j] * S + j] = (float) (a[j] * e[t[j] * len + j] - g * keep * wt - b[j] * wt);
+                    }
+                }
+            }
+            return acc;
+        }
+    }
+
+    /** m[j] = max_c x[base + c * stride + j], for j < len. */
+    static void columnMax(float[] x, int base, int stride, int classes, int len, float[] m) {
+        Arrays.fill(m, 0, len, Float.NEGATIVE_INFINITY);
+        for (int c = 0; c < classes; c++) {
+            int off = base + c * stride;
+            for (int j = 0; j < len; j++) {
+                m[j] = Math.max(m[j], x[off + j]);
+            }
+        }
+    }
+
+    static float max(float[] x, int from, int len) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int i = from; i < from + len; i++) {
+            m = Math.max(m, x[i]);
+        }
+        return m;
+    }
+
+    /**
+     * e[i] = exp(x[from + i] - m) for i < len, returning their sum (in order, in double).
+     * NOTE: the differences go to {@code e} first and exp runs over doubles: a loop that converts a
+     * float and calls exp in the same iteration ran up to 2x slower on JDK 17 depending on how C2
+     * allocated its registers (measured).
+     */
+    static double exps(float[] x, int from, int len, float m, double[] e) {
+        double md = m;
+        for (int i = 0; i < len; i++) {
+            e[i] = x[from + i] - md;
+        }
+        double s = 0;
+        for (int i = 0; i < len; i++) {
+            double v = Math.exp(e[i]);
+            e[i] = v;
+            s += v;
+        }
+        return s;
+    }
+
+    static void expInPlace(double[] e, int len) {
+        for (int i = 0; i < len; i++) {
+            e[i] = Math.exp(e[i]);
+        }
+    }
+
+    static double dot(float[] w, float[] x, int from, int len) {
+        double s = 0;
+        for (int c = 0; c < len; c++) {
+            s += (double) w[c] * x[from + c];
+        }
+        return s;
+    }
+
+    /** g[from + c] = a e[c]. */
+    static void grad(float[] g, int from, int len, double[] e, double a) {
+        for (int c = 0; c < len; c++) {
+            g[from + c] = (float) (a * e[c]);
+        }
+    }
+
+    /** g[from + c] = a e[c] - b w[c]. */
+    static void gradMinusWeights(float[] g, int from, int len, double[] e, double a, double b, float[] w) {
+        for (int c = 0; c < len; c++) {
+            g[from + c] = (float) (a * e[c] - b * w[c]);
+        }
+    }
+}
