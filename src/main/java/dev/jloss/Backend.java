@@ -25,6 +25,14 @@ public interface Backend extends AutoCloseable {
     /** Human-readable device and version description. */
     String description();
 
+    /**
+     * Whether this backend computes on the host's own CPU cores (the CPU backend; OpenCL on a CPU device
+     * such as PoCL). {@code Backends.auto()} ranks such an OpenCL device below the Java CPU backend.
+     */
+    default boolean onHostCpu() {
+        return false;
+    }
+
     Tensor tensor(float[] data, long... shape);
 
     Tensor tensor(long[] data, long... shape);
@@ -33,6 +41,17 @@ public interface Backend extends AutoCloseable {
 
     /** A zero-filled tensor. */
     Tensor zeros(DType dtype, long... shape);
+
+    /**
+     * A tensor whose contents are unspecified, for results a kernel writes in full: backends may hand
+     * out recycled memory (the CPU backend does). By default the same as {@link #zeros}.
+     */
+    default Tensor empty(DType dtype, long... shape) {
+        return zeros(dtype, shape);
+    }
+
+    /** Sets every element of a float32 tensor of this backend to 0. */
+    void zero(Tensor t);
 
     /** Copies a float32 tensor of this backend to the host. */
     float[] readFloats(Tensor t);

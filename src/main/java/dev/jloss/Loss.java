@@ -98,6 +98,102 @@ public abstract class Loss {
         return run(args, gradOutput, true, true);
     }
 
+    /**
+     * {@link #forward} into a tensor the caller owns and may reuse from call to call: {@code out} has the
+     * output's shape (0-d or one element for a reduced loss), dtype float32, on the arguments' backend.
+     * Nothing is allocated for the result.
+     */
+    public final void forwardInto(Tensor out, Tensor... args) {
+        if (out == null) {
+            throw new LossArgumentException(functionalName() + ": out must not be null");
+        }
+        into(args, null, out, new Tensor[differentiableArguments().size()], true, false);
+    }
+
+    /**
+     * {@link #forwardBackward} into tensors the caller owns: {@code out} as in {@link #forwardInto} (or
+     * null when the loss is not wanted), {@code grads} one per {@link #differentiableArguments()}, in
+     * that order, each of its argument's shape and dtype float32 (all of them: the kernels compute the
+     * gradients together). A gradient tensor must not be one of the arguments.
+     */
+    public final void forwardBackwardInto(Tensor out, Tensor[] grads, Tensor... args) {
+        into(args, null, out, grads, out != null, true);
+    }
+
+    /** {@link #backward} (or, with {@code out}, {@link #forwardBackwardWith}) into tensors the caller owns. */
+    public final void backwardInto(Tensor gradOutput, Tensor out, Tensor[] grads, Tensor... args) {
+        if (gradOutput == null) {
+            throw new LossArgumentException(functionalName() + ": grad_output must not be null");
+        }
+        into(args, gradOutput, out, grads, out != null, true);
+    }
+
+    private void into(Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads, boolean wantLoss,
+                      boolean wantGrad) {
+        Backend backend = checkArguments(args);
+        Plan<?> p = plan(args);
+        if (gradOutput != null) {
+            checkGradOutput(gradOutput, p.outputShape(), backend);
+        }
+        List<String> diff = differentiableArguments();
+        if (grads == null || grads.length != diff.size()) {
+            throw new LossArgumentException(functionalName() + ": expected " + diff.size() + " gradient tensors ("
+                    + String.join(", ", diff) + "), got " + (grads == null ? 0 : grads.length));
+        }
+        for (int i = 0; i < grads.length; i++) {
+            if (!wantGrad) {
+                continue;
+            }
+            if (grads[i] == null) {
+                throw new LossArgumentException(functionalName() + ": grad_" + diff.get(i)
+                        + " must not be null (every gradient of " + String.join(", ", diff) + " is computed together)");
+            }
+            Tensor arg = args[argumentNames().indexOf(diff.get(i))];
+            checkResult(grads[i], "grad_" + diff.get(i), arg.shape(), backend, args);
+        }
+        if (out != null) {
+            checkResult(out, "out", p.outputShape(), backend, args);
+        }
+        runInto(backend, p, args, gradOutput, out, wantGrad ? grads : new Tensor[grads.length]);
+    }
+
+    private <P> void runInto(Backend backend, Plan<P> p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
+        LossKernel<P> kernel = backend.kernel(p.family());
+        if (!kernel.writesEveryElement()) {
+            if (out != null) {
+                backend.zero(out);
+            }
+            for (Tensor g : grads) {
+                if (g != null) {
+                    backend.zero(g);
+                }
+            }
+        }
+        kernel.run(p.plan(), args, gradOutput, out, grads);
+    }
+
+    private void checkResult(Tensor t, String what, long[] shape, Backend backend, Tensor[] args) {
+        if (t.backend() != backend) {
+            throw new LossArgumentException(functionalName() + ": " + what + " is on backend " + t.backend().name()
+                    + ", expected " + backend.name());
+        }
+        if (t.dtype() != DType.FLOAT32) {
+            throw new LossArgumentException(functionalName() + ": " + what + " has dtype " + t.dtype()
+                    + ", expected float32");
+        }
+        boolean scalar = shape.length == 0;
+        if (!(Arrays.equals(t.shape(), shape) || (scalar && t.numel() == 1))) {
+            throw new LossArgumentException(functionalName() + ": " + what + " has shape " + Arrays.toString(t.shape())
+                    + ", expected " + Arrays.toString(shape));
+        }
+        for (int i = 0; i < args.length; i++) {
+            if (args[i] == t || args[i].storage() == t.storage()) {
+                throw new LossArgumentException(functionalName() + ": " + what + " is the argument "
+                        + argumentNames().get(i) + ", expected a separate tensor");
+            }
+        }
+    }
+
     private LossResult run(Tensor[] args, Tensor gradOutput, boolean wantLoss, boolean wantGrad) {
         Backend backend = checkArguments(args);
         Plan<?> p = plan(args);
@@ -110,7 +206,9 @@ public abstract class Loss {
     private <P> LossResult launch(Backend backend, Plan<P> p, Tensor[] args, Tensor gradOutput,
                                   boolean wantLoss, boolean wantGrad) {
         LossKernel<P> kernel = backend.kernel(p.family());
-        Tensor out = wantLoss ? backend.zeros(DType.FLOAT32, p.outputShape()) : null;
+        boolean full = kernel.writesEveryElement();
+        Tensor out = !wantLoss ? null
+                : full ? backend.empty(DType.FLOAT32, p.outputShape()) : backend.zeros(DType.FLOAT32, p.outputShape());
         List<String> diff = differentiableArguments();
         Tensor[] grads = new Tensor[diff.size()];
         Map<String, Tensor> byName = new LinkedHashMap<>();
@@ -118,7 +216,8 @@ public abstract class Loss {
             if (wantGrad) {
                 for (int i = 0; i < grads.length; i++) {
                     String n = diff.get(i);
-                    grads[i] = backend.zeros(DType.FLOAT32, args[argumentNames().indexOf(n)].shape());
+                    long[] shape = args[argumentNames().indexOf(n)].shape();
+                    grads[i] = full ? backend.empty(DType.FLOAT32, shape) : backend.zeros(DType.FLOAT32, shape);
                     byName.put(n, grads[i]);
                 }
             }

@@ -14,7 +14,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The ranked registry of backends: CUDA, then OpenCL, then CPU. {@link #auto()} takes the first that
- * starts and logs why each one before it was skipped; {@link #named(String)} throws with the reason
+ * starts and logs why each one before it was skipped; an OpenCL device that is the host's CPU (PoCL)
+ * ranks below the Java CPU backend, which is faster on the same cores (docs/BENCHMARKS.md), unless
+ * {@code jloss.opencl.device}/{@code JLOSS_OPENCL_DEVICE} names a device; {@link #named(String)} throws with the reason
  * when the named backend is unavailable. The choice can be forced with the system property
  * {@code jloss.backend} or the environment variable {@code JLOSS_BACKEND} ({@code auto}, {@code cuda},
  * {@code opencl}, {@code cpu}); the property wins.
@@ -55,6 +57,12 @@ public final class Backends {
         for (Map.Entry<String, Supplier<Backend>> e : RANKED.entrySet()) {
             try {
                 Backend b = e.getValue().get();
+                String below = rankedBelowCpu(b);
+                if (below != null) {
+                    LOG.info("jloss: backend {} skipped: {}", e.getKey(), below);
+                    b.close();
+                    continue;
+                }
                 LOG.info("jloss: using backend {} ({}): highest-ranked available", b.name(), b.description());
                 return b;
             } catch (BackendException | LinkageError ex) {
@@ -92,12 +100,32 @@ public final class Backends {
             sb.append(String.format("%-7s ", e.getKey()));
             try (Backend b = e.getValue().get()) {
                 sb.append("available: ").append(b.description());
+                String below = rankedBelowCpu(b);
+                if (below != null) {
+                    sb.append(" [auto skips it: ").append(below).append(']');
+                }
             } catch (BackendException | LinkageError ex) {
                 sb.append("unavailable: ").append(reason(ex));
             }
             sb.append('\n');
         }
         return sb.toString();
+    }
+
+    /**
+     * Why {@code auto} passes over this started backend for the Java CPU backend, or null: an OpenCL (or
+     * other non-Java) backend whose device is the host CPU, unless the user named an OpenCL device.
+     */
+    private static String rankedBelowCpu(Backend b) {
+        if (b.name().equals("cpu") || !b.onHostCpu()) {
+            return null;
+        }
+        String named = System.getProperty("jloss.opencl.device", System.getenv("JLOSS_OPENCL_DEVICE"));
+        if (named != null && !named.isBlank()) {
+            return null;
+        }
+        return "its device is the host CPU, where the Java CPU backend is faster; ranked below cpu (choose it with "
+                + "-Djloss.backend=" + b.name() + " or by naming a device with -Djloss.opencl.device)";
     }
 
     private static String reason(Throwable t) {

@@ -19,7 +19,18 @@ public interface LossKernel<P> {
      *                   {@code none}), or {@code null} for the gradient of the sum of the output
      * @param out        where the loss goes (the plan's output shape), or {@code null} if not wanted
      * @param grads      one slot per differentiable argument, in the loss's order, each {@code null}
-     *                   if not wanted or a zero-filled tensor of that argument's shape to fill
+     *                   if not wanted or a tensor of that argument's shape to fill: zero-filled,
+     *                   unless {@link #writesEveryElement()}
      */
     void run(P plan, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads);
+
+    /**
+     * Whether {@link #run} writes every element of {@code out} and of each gradient it is given, so
+     * that they may be handed over with any contents (recycled, uninitialised, the caller's). False by
+     * default: they are zero-filled first. The CPU tests hand such a kernel NaN-filled arrays
+     * ({@code -Djloss.cpu.poison=true}), so a claim that does not hold fails the golden suite.
+     */
+    default boolean writesEveryElement() {
+        return false;
+    }
 }

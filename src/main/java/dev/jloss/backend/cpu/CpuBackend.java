@@ -44,6 +44,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public boolean onHostCpu() {
+        return true;
+    }
+
+    @Override
     public String description() {
         return "pure Java on " + Runtime.getRuntime().availableProcessors() + " threads, "
                 + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + "; "
@@ -86,14 +91,44 @@ public final class CpuBackend implements Backend {
         return new Tensor(this, DType.INT32, shape, new HostStorage(null, null, data));
     }
 
+    /** Result arrays recycled across calls (see {@link HostPool}). */
+    private final HostPool pool = new HostPool();
+
     @Override
     public Tensor zeros(DType dtype, long... shape) {
         int n = hostLength(shape);
+        if (dtype == DType.FLOAT32) {
+            return new Tensor(this, dtype, shape, new HostStorage(pool.zeroed(n), null, null, pool));
+        }
         return switch (dtype) {
             case FLOAT32 -> tensor(new float[n], shape);
             case INT64 -> tensor(new long[n], shape);
             case INT32 -> tensor(new int[n], shape);
         };
+    }
+
+    /** A float32 result array from the pool, contents unspecified (NaN under {@code -Djloss.cpu.poison=true}). */
+    @Override
+    public Tensor empty(DType dtype, long... shape) {
+        if (dtype != DType.FLOAT32) {
+            return zeros(dtype, shape);
+        }
+        return new Tensor(this, dtype, shape, new HostStorage(pool.dirty(hostLength(shape)), null, null, pool));
+    }
+
+    @Override
+    public void zero(Tensor t) {
+        own(t);
+        float[] f = HostStorage.floats(t);
+        if (f == null) {
+            throw new LossArgumentException("tensor: zero() needs a float32 tensor, got " + t.dtype());
+        }
+        CpuParallel.forEach(f.length, 1 << 20, 1, (s, e) -> java.util.Arrays.fill(f, (int) s, (int) e, 0f));
+    }
+
+    /** Bytes of result arrays held for reuse (tests). */
+    long pooledBytes() {
+        return pool.heldBytes();
     }
 
     @Override

@@ -176,6 +176,12 @@ public abstract class DeviceBackend implements Backend {
         return new Tensor(this, dtype, shape, new DeviceStorage(this, h, bytes, true));
     }
 
+    @Override
+    public void zero(Tensor t) {
+        DeviceStorage s = own(t);
+        fill(s.handle(), (t.numel() * t.dtype().bytes() + 3) / 4 * 4, 0);
+    }
+
     private DeviceStorage own(Tensor t) {
         if (t.backend() != this) {
             throw new LossArgumentException("tensor lives on backend " + t.backend().name() + ", not this " + name()

@@ -180,6 +180,12 @@ public final class OpenClBackend extends DeviceBackend {
         return new String(buf, 0, Math.max(0, buf.length - 1), StandardCharsets.UTF_8).trim();
     }
 
+    /** True for a CPU device (PoCL): ranked below the Java CPU backend by {@code Backends.auto()}. */
+    @Override
+    public boolean onHostCpu() {
+        return cpuDevice;
+    }
+
     @Override
     public String name() {
         return "opencl";
