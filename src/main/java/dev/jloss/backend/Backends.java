@@ -41,8 +41,23 @@ public final class Backends {
         return new ArrayList<>(RANKED.keySet());
     }
 
+    /** A started backend and why it was chosen (what the log line says; the demo prints it). */
+    public record Choice(Backend backend, String why) {
+    }
+
     /** The backend named by {@code jloss.backend}/{@code JLOSS_BACKEND}, else the best available. */
     public static Backend auto() {
+        Choice c = choose();
+        LOG.info("jloss: using backend {} ({}): {}", c.backend().name(), c.backend().description(), c.why());
+        return c.backend();
+    }
+
+    /**
+     * What {@link #auto()} picks, with the reason: the backend forced by {@code jloss.backend} /
+     * {@code JLOSS_BACKEND}, else the highest-ranked that starts, with why each one above it was skipped
+     * (each skip is also logged).
+     */
+    public static Choice choose() {
         String forced = System.getProperty("jloss.backend");
         String source = "system property jloss.backend";
         if (forced == null || forced.isBlank()) {
@@ -50,26 +65,27 @@ public final class Backends {
             source = "environment variable JLOSS_BACKEND";
         }
         if (forced != null && !forced.isBlank() && !forced.equalsIgnoreCase("auto")) {
-            Backend b = named(forced);
-            LOG.info("jloss: using backend {} ({}), requested by {}", b.name(), b.description(), source);
-            return b;
+            return new Choice(named(forced), "requested by the " + source);
         }
+        List<String> skipped = new ArrayList<>();
         for (Map.Entry<String, Supplier<Backend>> e : RANKED.entrySet()) {
             try {
                 Backend b = e.getValue().get();
                 String below = rankedBelowCpu(b);
                 if (below != null) {
                     LOG.info("jloss: backend {} skipped: {}", e.getKey(), below);
+                    skipped.add(e.getKey() + " skipped: " + below);
                     b.close();
                     continue;
                 }
-                LOG.info("jloss: using backend {} ({}): highest-ranked available", b.name(), b.description());
-                return b;
+                String why = "highest-ranked available";
+                return new Choice(b, skipped.isEmpty() ? why : why + " (" + String.join("; ", skipped) + ")");
             } catch (BackendException | LinkageError ex) {
                 LOG.info("jloss: backend {} skipped: {}", e.getKey(), reason(ex));
+                skipped.add(e.getKey() + " skipped: " + reason(ex));
             }
         }
-        throw new BackendException("no backend available"); // unreachable: the CPU backend always starts
+        throw new BackendException("no backend available: " + String.join("; ", skipped)); // unreachable: cpu starts
     }
 
     /** The named backend; throws {@link BackendException} with the reason when it is unavailable. */

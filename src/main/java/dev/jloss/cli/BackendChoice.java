@@ -1,10 +1,7 @@
 package dev.jloss.cli;
 
 import dev.jloss.Backend;
-import dev.jloss.BackendException;
 import dev.jloss.backend.Backends;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 
 /**
@@ -19,29 +16,9 @@ record BackendChoice(Backend backend, String why) {
         if (!req.equals("auto")) {
             return new BackendChoice(Backends.named(req), "requested with --backend " + req);
         }
-        String forced = System.getProperty("jloss.backend");
-        String source = "system property jloss.backend";
-        if (forced == null || forced.isBlank()) {
-            forced = System.getenv("JLOSS_BACKEND");
-            source = "environment variable JLOSS_BACKEND";
-        }
-        if (forced != null && !forced.isBlank() && !forced.equalsIgnoreCase("auto")) {
-            return new BackendChoice(Backends.named(forced), "requested by the " + source);
-        }
-        List<String> skipped = new ArrayList<>();
-        for (String name : Backends.names()) {
-            try {
-                Backend b = Backends.named(name);
-                String why = "the highest-ranked backend available";
-                if (!skipped.isEmpty()) {
-                    why += " (" + String.join("; ", skipped) + ")";
-                }
-                return new BackendChoice(b, why);
-            } catch (BackendException | LinkageError e) {
-                skipped.add(name + " skipped: " + e.getMessage());
-            }
-        }
-        throw new BackendException("no backend available: " + String.join("; ", skipped));
+        Backends.Choice c = Backends.choose();
+        return new BackendChoice(c.backend(), c.why().replace("highest-ranked available",
+                "the highest-ranked backend available"));
     }
 
     /** Says whether an environment variable or system property forces the choice. */
