@@ -84,6 +84,11 @@ def write_format_fixtures():
     header += " " * (64 - 10 - len(header) - 1) + "\n"
     with open(os.path.join(NPY, "no_shape.npy"), "wb") as f:
         f.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode())
+    # a fourth key: NumPy's reader refuses it ("Header does not contain the correct keys")
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'extra': 1, }"
+    header += " " * (128 - 10 - len(header) - 1) + "\n"
+    with open(os.path.join(NPY, "extra_key.npy"), "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + b"\0" * 8)
     print(f"npy fixtures: {len(os.listdir(NPY))} files -> {os.path.relpath(NPY)}")
 
 

@@ -140,6 +140,13 @@ public record NpyHeader(int major, int minor, NpyDType dtype, ByteOrder order, l
                 throw new NpyFormatException(file + ": malformed .npy header: no '" + key + "' key: " + abbreviate(text));
             }
         }
+        for (Object key : dict.keySet()) {
+            // NumPy refuses these too ("Header does not contain the correct keys")
+            if (!List.of("descr", "fortran_order", "shape").contains(key)) {
+                throw new NpyFormatException(file + ": malformed .npy header: unexpected key '" + key
+                        + "', expected exactly descr, fortran_order and shape: " + abbreviate(text));
+            }
+        }
         Object fortran = dict.get("fortran_order");
         if (!(fortran instanceof Boolean)) {
             throw new NpyFormatException(file + ": malformed .npy header: fortran_order is " + fortran + ", expected True or False");

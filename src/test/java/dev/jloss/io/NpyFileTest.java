@@ -125,6 +125,7 @@ class NpyFileTest {
         "bad_version.npy|unsupported .npy format version 4.0, expected 1.0, 2.0 or 3.0",
         "bad_header.npy|malformed .npy header",
         "no_shape.npy|malformed .npy header: no 'shape' key",
+        "extra_key.npy|malformed .npy header: unexpected key 'extra', expected exactly descr, fortran_order and shape",
         "complex.npy|unsupported dtype '<c8'",
         "uint64.npy|unsupported dtype '<u8'",
         "structured.npy|structured arrays are not supported",
