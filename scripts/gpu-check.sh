@@ -33,7 +33,7 @@ prepare() {
     tmp="$(mktemp -d)"; (cd "$tmp" && unzip -q "$j" 'lib/libJCudaDriver-*' && rm "$j" && zip -q -r "$j" lib); rm -rf "$tmp"
   done
   rm -f "$dir"/lib/junit-platform-launcher* "$dir"/lib/apiguardian*
-  "$JDK25/bin/jlink" --add-modules java.base,java.logging,jdk.unsupported \
+  "$JDK25/bin/jlink" --add-modules java.base,java.logging,jdk.unsupported,jdk.incubator.vector \
     --strip-debug --no-man-pages --no-header-files --compress zip-9 --output "$dir/jre"
   ls "$dir/classes/kernels-cu/jloss.fatbin" >/dev/null || { echo "no CUDA fatbin built (nvcc missing?)"; exit 1; }
   du -sh "$dir" "$dir"/*
@@ -48,7 +48,7 @@ run() {
     command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true
     # libjsig: PoCL's LLVM (--run-local opencl) would otherwise replace the JVM's SIGSEGV handler
     LD_PRELOAD="$(dirname "$(dirname "$java")")/lib/libjsig.so" \
-      "$java" -Xmx8g --enable-native-access=ALL-UNNAMED -cp "$dir/classes:$dir/test-classes:$root/src/test/resources:$dir/lib/*" dev.jloss.GpuCheck "$backend"
+      "$java" -Xmx8g --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -cp "$dir/classes:$dir/test-classes:$root/src/test/resources:$dir/lib/*" dev.jloss.GpuCheck "$backend"
     echo "exit status: $?"
   } 2>&1 | tee "$out/report.txt"
   if [[ "$backend" == cuda ]] && command -v python3 >/dev/null && python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
