@@ -27,13 +27,16 @@ import dev.jloss.plan.LossKernel;
  * exact message, when a result of the call is first read.
  */
 final class CTCLossDevice implements LossKernel<CTCLossPlan> {
-    private static final int CONCATENATED = 1;
-    private static final int STORE_OUT = 2;
-    private static final int PARTIALS = 4;
-    private static final int GRAD = 8;
-    private static final int ZERO_INFINITY = 16;
-    private static final int MEAN = 32;
-    private static final int GO_PER_SAMPLE = 64;
+    /** {@code flags} bits of {@code ctc_loss_forward_backward}: {@code CTC_FLAG_<NAME>} in ctc_loss.cl. */
+    static final class Flags {
+        static final int CONCATENATED = 1;
+        static final int STORE_OUT = 2;
+        static final int PARTIALS = 4;
+        static final int GRAD = 8;
+        static final int ZERO_INFINITY = 16;
+        static final int MEAN = 32;
+        static final int GO_PER_SAMPLE = 64;
+    }
 
     private final DeviceBackend dev;
 
@@ -63,11 +66,11 @@ final class CTCLossDevice implements LossKernel<CTCLossPlan> {
             throw new BackendException(dev.name() + ": ctc_loss needs more than 2^63 bytes of device memory for "
                     + "its alpha matrices (T=" + p.maxTime() + ", N=" + batch + ", S=" + capacity + ")", e);
         }
-        int flags = (p.concatenated() ? CONCATENATED : 0) | (wantGrad ? GRAD : 0)
-                | (p.zeroInfinity() ? ZERO_INFINITY : 0) | (p.reduction() == Reduction.MEAN ? MEAN : 0)
-                | (none ? GO_PER_SAMPLE : 0);
+        int flags = (p.concatenated() ? Flags.CONCATENATED : 0) | (wantGrad ? Flags.GRAD : 0)
+                | (p.zeroInfinity() ? Flags.ZERO_INFINITY : 0) | (p.reduction() == Reduction.MEAN ? Flags.MEAN : 0)
+                | (none ? Flags.GO_PER_SAMPLE : 0);
         if (out != null) {
-            flags |= none ? STORE_OUT : PARTIALS;
+            flags |= none ? Flags.STORE_OUT : Flags.PARTIALS;
         }
         Object[] lengths = {typed(args[2], DType.INT64), typed(args[2], DType.INT32),
             typed(args[3], DType.INT64), typed(args[3], DType.INT32)};
@@ -82,7 +85,7 @@ final class CTCLossDevice implements LossKernel<CTCLossPlan> {
                 dev.launch("ctc_loss", "ctc_loss_offsets", "", 1, lengths[2], lengths[3], batch, capacity, offsets,
                         err.flag());
             }
-            if ((flags & PARTIALS) != 0) {
+            if ((flags & Flags.PARTIALS) != 0) {
                 partials = dev.allocate(Math.max(groups, 1) * dev.accBytes());
             }
             if (groups > 0) {

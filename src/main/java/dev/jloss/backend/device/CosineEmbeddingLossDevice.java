@@ -17,9 +17,15 @@ import dev.jloss.plan.RowBroadcast;
  * so there is no error flag.
  */
 final class CosineEmbeddingLossDevice implements LossKernel<CosineEmbeddingLossPlan> {
-    private static final int STORE_OUT = 1;
-    private static final int PARTIALS = 2;
-    private static final int GO_PER_ROW = 4;
+    /**
+     * {@code flags} bits of {@code cosine_embedding_loss_forward_backward}:
+     * {@code COSINE_EMB_FLAG_<NAME>} in cosine_embedding_loss.cl.
+     */
+    static final class Flags {
+        static final int STORE_OUT = 1;
+        static final int PARTIALS = 2;
+        static final int GO_PER_ROW = 4;
+    }
 
     private final DeviceBackend dev;
 
@@ -49,9 +55,9 @@ final class CosineEmbeddingLossDevice implements LossKernel<CosineEmbeddingLossP
         try {
             meta = PairwiseRows.meta(dev, layout);
             sinks = new PairwiseRows.Sinks(dev, layout, grads, 2);
-            int flags = none ? GO_PER_ROW : 0;
+            int flags = none ? Flags.GO_PER_ROW : 0;
             if (out != null) {
-                flags |= none ? STORE_OUT : PARTIALS;
+                flags |= none ? Flags.STORE_OUT : Flags.PARTIALS;
             }
             if (out != null && !none) {
                 partials = dev.allocate(groups * dev.accBytes());

@@ -23,12 +23,18 @@ final class CrossEntropyLossDevice implements LossKernel<CrossEntropyLossPlan> {
     /** Rows (without K-dim) at least this long get a work-group each; shorter rows a work-item each. */
     static final long WIDE_CLASSES = 64;
 
-    private static final int STORE_OUT = 1;
-    private static final int PARTIALS = 2;
-    private static final int GO_PER_POSITION = 4;
-    private static final int MEAN = 8;
-    private static final int WIDE = 16;
-    private static final int DEN_PARTIALS = 32;
+    /**
+     * {@code flags} bits of {@code cross_entropy_forward_backward}:
+     * {@code CROSS_ENTROPY_FLAG_<NAME>} in cross_entropy.cl.
+     */
+    static final class Flags {
+        static final int STORE_OUT = 1;
+        static final int PARTIALS = 2;
+        static final int GO_PER_POSITION = 4;
+        static final int MEAN = 8;
+        static final int WIDE = 16;
+        static final int DEN_PARTIALS = 32;
+    }
 
     private final DeviceBackend dev;
 
@@ -55,12 +61,12 @@ final class CrossEntropyLossDevice implements LossKernel<CrossEntropyLossPlan> {
         boolean wide = p.spatial() == 1 && classes >= WIDE_CLASSES;
         long groups = wide ? Math.min(positions, dev.computeUnits() * 8L) : dev.groupsFor(positions);
         boolean denFirst = mean && !probabilities && grad != null;
-        int flags = (none ? GO_PER_POSITION : 0) | (mean ? MEAN : 0) | (wide ? WIDE : 0);
+        int flags = (none ? Flags.GO_PER_POSITION : 0) | (mean ? Flags.MEAN : 0) | (wide ? Flags.WIDE : 0);
         if (out != null) {
-            flags |= none ? STORE_OUT : PARTIALS;
+            flags |= none ? Flags.STORE_OUT : Flags.PARTIALS;
         }
         if (mean && !probabilities && out != null && !denFirst) {
-            flags |= DEN_PARTIALS;
+            flags |= Flags.DEN_PARTIALS;
         }
         float[] weight = p.weight();
         double weightTotal = classes;
@@ -83,10 +89,10 @@ final class CrossEntropyLossDevice implements LossKernel<CrossEntropyLossPlan> {
             if (denFirst) {
                 den = ClassTargetsDevice.weightSum(dev, target, w, positions, classes, p.ignoreIndex(), err);
             }
-            if ((flags & PARTIALS) != 0) {
+            if ((flags & Flags.PARTIALS) != 0) {
                 partials = dev.allocate(groups * dev.accBytes());
             }
-            if ((flags & DEN_PARTIALS) != 0) {
+            if ((flags & Flags.DEN_PARTIALS) != 0) {
                 denPartials = dev.allocate(groups * dev.accBytes());
             }
             dev.launch("cross_entropy", "cross_entropy_forward_backward", "", groups,

@@ -19,11 +19,17 @@ final class MultiMarginLossDevice implements LossKernel<MultiMarginLossPlan> {
     /** Rows at least this long get a work-group each; shorter rows one work-item each. */
     static final long WIDE_CLASSES = 32;
 
-    private static final int STORE_OUT = 1;
-    private static final int PARTIALS = 2;
-    private static final int GO_PER_ROW = 4;
-    private static final int MEAN = 8;
-    private static final int WIDE = 16;
+    /**
+     * {@code flags} bits of {@code multi_margin_loss_forward_backward}:
+     * {@code MULTI_MARGIN_FLAG_<NAME>} in multi_margin_loss.cl.
+     */
+    static final class Flags {
+        static final int STORE_OUT = 1;
+        static final int PARTIALS = 2;
+        static final int GO_PER_ROW = 4;
+        static final int MEAN = 8;
+        static final int WIDE = 16;
+    }
 
     private final DeviceBackend dev;
 
@@ -42,9 +48,10 @@ final class MultiMarginLossDevice implements LossKernel<MultiMarginLossPlan> {
         }
         boolean wide = classes >= WIDE_CLASSES;
         long groups = wide ? Math.max(1, Math.min(rows, dev.computeUnits() * 8L)) : dev.groupsFor(rows);
-        int flags = (none ? GO_PER_ROW : 0) | (p.reduction() == Reduction.MEAN ? MEAN : 0) | (wide ? WIDE : 0);
+        int flags = (none ? Flags.GO_PER_ROW : 0) | (p.reduction() == Reduction.MEAN ? Flags.MEAN : 0)
+                | (wide ? Flags.WIDE : 0);
         if (out != null) {
-            flags |= none ? STORE_OUT : PARTIALS;
+            flags |= none ? Flags.STORE_OUT : Flags.PARTIALS;
         }
         boolean int64 = p.targetType() == DType.INT64;
         Object w = null;
@@ -54,7 +61,7 @@ final class MultiMarginLossDevice implements LossKernel<MultiMarginLossPlan> {
             if (p.weight() != null) {
                 w = dev.constant(p.weight());
             }
-            if ((flags & PARTIALS) != 0) {
+            if ((flags & Flags.PARTIALS) != 0) {
                 partials = dev.allocate(groups * dev.accBytes());
             }
             Object target = DeviceBackend.handle(args[1]);

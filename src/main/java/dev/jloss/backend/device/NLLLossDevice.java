@@ -17,10 +17,13 @@ import dev.jloss.plan.NLLLossPlan;
  * exception when a result is read.
  */
 final class NLLLossDevice implements LossKernel<NLLLossPlan> {
-    private static final int STORE_OUT = 1;
-    private static final int PARTIALS = 2;
-    private static final int GO_PER_POSITION = 4;
-    private static final int DEN_PARTIALS = 8;
+    /** {@code flags} bits of {@code nll_loss_forward_backward}: {@code NLL_LOSS_FLAG_<NAME>} in nll_loss.cl. */
+    static final class Flags {
+        static final int STORE_OUT = 1;
+        static final int PARTIALS = 2;
+        static final int GO_PER_POSITION = 4;
+        static final int DEN_PARTIALS = 8;
+    }
 
     private final DeviceBackend dev;
 
@@ -43,12 +46,12 @@ final class NLLLossDevice implements LossKernel<NLLLossPlan> {
         }
         long groups = dev.groupsFor(positions);
         boolean denFirst = mean && grad != null;
-        int flags = none ? GO_PER_POSITION : 0;
+        int flags = none ? Flags.GO_PER_POSITION : 0;
         if (out != null) {
-            flags |= none ? STORE_OUT : PARTIALS;
+            flags |= none ? Flags.STORE_OUT : Flags.PARTIALS;
         }
         if (mean && out != null && !denFirst) {
-            flags |= DEN_PARTIALS;
+            flags |= Flags.DEN_PARTIALS;
         }
         Object w = null;
         Object den = null;
@@ -63,10 +66,10 @@ final class NLLLossDevice implements LossKernel<NLLLossPlan> {
             if (denFirst) {
                 den = ClassTargetsDevice.weightSum(dev, target, w, positions, p.classes(), p.ignoreIndex(), err);
             }
-            if ((flags & PARTIALS) != 0) {
+            if ((flags & Flags.PARTIALS) != 0) {
                 partials = dev.allocate(groups * dev.accBytes());
             }
-            if ((flags & DEN_PARTIALS) != 0) {
+            if ((flags & Flags.DEN_PARTIALS) != 0) {
                 denPartials = dev.allocate(groups * dev.accBytes());
             }
             dev.launch("nll_loss", "nll_loss_forward_backward", "", groups,

@@ -12,9 +12,12 @@ import dev.jloss.plan.PointwisePlan;
  * {@code broadcast_sum} folds the gradient of a broadcast operand back to its shape.
  */
 final class PointwiseDevice implements LossKernel<PointwisePlan> {
-    private static final int STORE_OUT = 1;
-    private static final int PARTIALS = 2;
-    private static final int GO_PER_ELEMENT = 4;
+    /** {@code flags} bits of {@code pointwise_forward_backward}: {@code PW_FLAG_<NAME>} in pointwise.cl. */
+    static final class Flags {
+        static final int STORE_OUT = 1;
+        static final int PARTIALS = 2;
+        static final int GO_PER_ELEMENT = 4;
+    }
 
     private final DeviceBackend dev;
 
@@ -80,12 +83,12 @@ final class PointwiseDevice implements LossKernel<PointwisePlan> {
                     }
                 }
             }
-            int flags = none ? GO_PER_ELEMENT : 0;
+            int flags = none ? Flags.GO_PER_ELEMENT : 0;
             if (out != null && none) {
-                flags |= STORE_OUT;
+                flags |= Flags.STORE_OUT;
             }
             if (out != null && !none) {
-                flags |= PARTIALS;
+                flags |= Flags.PARTIALS;
                 partials = dev.allocate(groups * dev.accBytes());
             }
             if (err == null) {

@@ -17,18 +17,26 @@ import dev.jloss.plan.TripletMarginLossPlan;
  * there is no error flag.
  */
 final class TripletMarginLossDevice implements LossKernel<TripletMarginLossPlan> {
-    private static final int STORE_OUT = 1;
-    private static final int PARTIALS = 2;
-    private static final int GO_PER_ROW = 4;
+    /**
+     * {@code flags} bits of {@code triplet_margin_loss_forward_backward}:
+     * {@code TRIPLET_FLAG_<NAME>} in triplet_margin_loss.cl.
+     */
+    static final class Flags {
+        static final int STORE_OUT = 1;
+        static final int PARTIALS = 2;
+        static final int GO_PER_ROW = 4;
+    }
 
-    /** The kernel's distance ids (TML_P2 ... TML_COSINE). */
-    private static final int P2 = 0;
-    private static final int P1 = 1;
-    private static final int P_INF = 2;
-    private static final int P_NEG_INF = 3;
-    private static final int P0 = 4;
-    private static final int P_GENERAL = 5;
-    private static final int COSINE = 6;
+    /** The kernel's {@code kind} (a distance): {@code TRIPLET_DIST_<NAME>} in triplet_margin_loss.cl. */
+    static final class Distances {
+        static final int P2 = 0;
+        static final int P1 = 1;
+        static final int PINF = 2;
+        static final int PNEGINF = 3;
+        static final int P0 = 4;
+        static final int PGENERAL = 5;
+        static final int COSINE = 6;
+    }
 
     private final DeviceBackend dev;
 
@@ -38,11 +46,11 @@ final class TripletMarginLossDevice implements LossKernel<TripletMarginLossPlan>
 
     static int kind(Distance d) {
         if (d.kind() == Distance.Kind.COSINE) {
-            return COSINE;
+            return Distances.COSINE;
         }
         double p = d.p();
-        return p == 2 ? P2 : p == 1 ? P1 : p == Double.POSITIVE_INFINITY ? P_INF
-                : p == Double.NEGATIVE_INFINITY ? P_NEG_INF : p == 0 ? P0 : P_GENERAL;
+        return p == 2 ? Distances.P2 : p == 1 ? Distances.P1 : p == Double.POSITIVE_INFINITY ? Distances.PINF
+                : p == Double.NEGATIVE_INFINITY ? Distances.PNEGINF : p == 0 ? Distances.P0 : Distances.PGENERAL;
     }
 
     @Override
@@ -69,9 +77,9 @@ final class TripletMarginLossDevice implements LossKernel<TripletMarginLossPlan>
         try {
             meta = PairwiseRows.meta(dev, layout);
             sinks = new PairwiseRows.Sinks(dev, layout, grads, 3);
-            int flags = none ? GO_PER_ROW : 0;
+            int flags = none ? Flags.GO_PER_ROW : 0;
             if (out != null) {
-                flags |= none ? STORE_OUT : PARTIALS;
+                flags |= none ? Flags.STORE_OUT : Flags.PARTIALS;
             }
             if (out != null && !none) {
                 partials = dev.allocate(groups * dev.accBytes());
