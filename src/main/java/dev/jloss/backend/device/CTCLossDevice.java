@@ -82,8 +82,7 @@ final class CTCLossDevice implements LossKernel<CTCLossPlan> {
         try {
             if (p.concatenated()) {
                 offsets = dev.allocate(Math.max(batch, 1) * 8);
-                dev.launch("ctc_loss", "ctc_loss_offsets", "", 1, lengths[2], lengths[3], batch, capacity, offsets,
-                        err.flag());
+                ctcLossOffsets(lengths[2], lengths[3], batch, capacity, offsets, err.flag());
             }
             if ((flags & Flags.PARTIALS) != 0) {
                 partials = dev.allocate(Math.max(groups, 1) * dev.accBytes());
@@ -91,8 +90,7 @@ final class CTCLossDevice implements LossKernel<CTCLossPlan> {
             if (groups > 0) {
                 work = dev.allocate(workBytes);
                 iwork = dev.allocate(iworkBytes);
-                dev.launch("ctc_loss", "ctc_loss_forward_backward", "", groups,
-                        DeviceBackend.handle(args[0]),
+                ctcLossForwardBackward(groups, DeviceBackend.handle(args[0]),
                         typed(args[1], DType.INT64), typed(args[1], DType.INT32), typed(args[1], DType.FLOAT32),
                         lengths[0], lengths[1], lengths[2], lengths[3], offsets,
                         p.maxTime(), batch, p.classes(), p.blank(), capacity, cells, flags, work, iwork,
@@ -101,8 +99,7 @@ final class CTCLossDevice implements LossKernel<CTCLossPlan> {
             }
             if (partials != null) {
                 float divisor = p.reduction() == Reduction.MEAN ? batch : 1;
-                dev.launch("reduce", "reduce_partials", "", 1,
-                        partials, groups, null, 0L, divisor, DeviceBackend.handle(out), null);
+                dev.reducePartials(partials, groups, divisor, DeviceBackend.handle(out));
             }
             DeviceBackend.attach(err, out, grad);
             err = null;
@@ -115,6 +112,30 @@ final class CTCLossDevice implements LossKernel<CTCLossPlan> {
                 err.release();
             }
         }
+    }
+
+    /**
+     * {@code ctc_loss_offsets} (ctc_loss.cl), one work-group: each sample's first label in the
+     * concatenated targets ({@code tl64}/{@code tl32}: the target lengths); checks the lengths and
+     * that they sum to {@code total}.
+     */
+    private void ctcLossOffsets(Object tl64, Object tl32, long nSamples, long total, Object offsets, Object err) {
+        dev.launch("ctc_loss", "ctc_loss_offsets", "", 1, tl64, tl32, nSamples, total, offsets, err);
+    }
+
+    /**
+     * {@code ctc_loss_forward_backward} (ctc_loss.cl), one work-group per sample ({@code groups} of
+     * them): targets {@code tg64}/{@code tg32}/{@code tgf}, input lengths {@code il64}/{@code il32},
+     * target lengths {@code tl64}/{@code tl32}, by dtype.
+     */
+    private void ctcLossForwardBackward(long groups, Object lp, Object tg64, Object tg32, Object tgf, Object il64,
+                                        Object il32, Object tl64, Object tl32, Object offsets, long maxTime,
+                                        long nSamples, long classes, long blank, long capacity, long cells, int flags,
+                                        Object work, Object iwork, Object go, Object out, Object partials,
+                                        Object grad, Object err) {
+        dev.launch("ctc_loss", "ctc_loss_forward_backward", "", groups, lp, tg64, tg32, tgf, il64, il32, tl64, tl32,
+                offsets, maxTime, nSamples, classes, blank, capacity, cells, flags, work, iwork, go, out, partials,
+                grad, err);
     }
 
     /** The tensor's device buffer when it has {@code dtype}, else null (the kernel's typed pointer arguments). */

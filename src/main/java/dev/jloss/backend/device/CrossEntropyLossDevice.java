@@ -95,8 +95,7 @@ final class CrossEntropyLossDevice implements LossKernel<CrossEntropyLossPlan> {
             if ((flags & Flags.DEN_PARTIALS) != 0) {
                 denPartials = dev.allocate(groups * dev.accBytes());
             }
-            dev.launch("cross_entropy", "cross_entropy_forward_backward", "", groups,
-                    DeviceBackend.handle(args[0]),
+            crossEntropyForwardBackward(groups, DeviceBackend.handle(args[0]),
                     probabilities ? null : ClassTargetsDevice.int64(target),
                     probabilities ? null : ClassTargetsDevice.int32(target),
                     probabilities ? DeviceBackend.handle(target) : null, w,
@@ -109,8 +108,7 @@ final class CrossEntropyLossDevice implements LossKernel<CrossEntropyLossPlan> {
                 Object d = denPartials != null ? denPartials : den;
                 long nd = denPartials != null ? groups : den != null ? 1 : 0;
                 float divisor = mean && probabilities ? positions : 1f;
-                dev.launch("reduce", "reduce_partials", "", 1, partials, groups, d, nd, divisor,
-                        DeviceBackend.handle(out), null);
+                dev.reducePartials(partials, groups, d, nd, divisor, DeviceBackend.handle(out), null);
             }
             if (err != null) {
                 DeviceBackend.attach(err, out, grad);
@@ -125,5 +123,15 @@ final class CrossEntropyLossDevice implements LossKernel<CrossEntropyLossPlan> {
                 err.release();
             }
         }
+    }
+
+    /** {@code cross_entropy_forward_backward} (cross_entropy.cl) over {@code groups} work-groups. */
+    private void crossEntropyForwardBackward(long groups, Object x, Object t64, Object t32, Object q, Object w,
+                                             long positions, long classes, long spatial, long ignoreIndex,
+                                             float labelSmoothing, float weightTotal, int flags, Object den, Object go,
+                                             Object out, Object partials, Object denPartials, Object gx, Object err) {
+        dev.launch("cross_entropy", "cross_entropy_forward_backward", "", groups, x, t64, t32, q, w, positions,
+                classes, spatial, ignoreIndex, labelSmoothing, weightTotal, flags, den, go, out, partials,
+                denPartials, gx, err);
     }
 }

@@ -70,14 +70,13 @@ final class MultiLabelMarginLossDevice implements LossKernel<MultiLabelMarginLos
             if ((flags & Flags.PARTIALS) != 0) {
                 partials = dev.allocate(groups * dev.accBytes());
             }
-            dev.launch("multilabel_margin_loss", "multilabel_margin_loss_forward_backward", "", groups,
-                    DeviceBackend.handle(args[0]), DeviceBackend.handle(args[1]), rows, classes, flags, mask,
+            multilabelMarginLossForwardBackward(groups, DeviceBackend.handle(args[0]), DeviceBackend.handle(args[1]),
+                    rows, classes, flags, mask,
                     none ? DeviceBackend.handle(out) : null, partials, DeviceBackend.handle(gradOutput),
                     DeviceBackend.handle(grad), err.flag());
             if (partials != null) {
                 float divisor = p.reduction() == Reduction.MEAN ? rows : 1;
-                dev.launch("reduce", "reduce_partials", "", 1,
-                        partials, groups, null, 0L, divisor, DeviceBackend.handle(out), null);
+                dev.reducePartials(partials, groups, divisor, DeviceBackend.handle(out));
             }
             DeviceBackend.attach(err, out, grad);
             err = null;
@@ -88,6 +87,14 @@ final class MultiLabelMarginLossDevice implements LossKernel<MultiLabelMarginLos
                 err.release();
             }
         }
+    }
+
+    /** {@code multilabel_margin_loss_forward_backward} (multilabel_margin_loss.cl) over {@code groups} work-groups. */
+    private void multilabelMarginLossForwardBackward(long groups, Object x, Object target, long rows, long classes,
+                                                     int flags, Object isTarget, Object out, Object partials,
+                                                     Object go, Object gx, Object err) {
+        dev.launch("multilabel_margin_loss", "multilabel_margin_loss_forward_backward", "", groups, x, target, rows,
+                classes, flags, isTarget, out, partials, go, gx, err);
     }
 
     /** The CPU backend's message for the invalid target entry at flat index {@code i}. */

@@ -83,7 +83,7 @@ final class MultiLabelSoftMarginLossDevice implements LossKernel<MultiLabelSoftM
             if (fold) {
                 temp = dev.allocate(Tensor.numel(shape) * 4);
             }
-            dev.launch("multilabel_soft_margin_loss", "multilabel_soft_margin_loss_forward_backward", "", groups,
+            multilabelSoftMarginLossForwardBackward(groups,
                     DeviceBackend.handle(args[0]), DeviceBackend.handle(args[1]), w, meta,
                     rows, classes, p.divisor(), p.inputStrides()[axis], p.targetStrides()[axis],
                     weightStrides[axis], full[axis], flags,
@@ -91,8 +91,7 @@ final class MultiLabelSoftMarginLossDevice implements LossKernel<MultiLabelSoftM
                     fold ? temp : DeviceBackend.handle(grad));
             if (partials != null) {
                 float divisor = p.reduction() == Reduction.MEAN ? rows : 1;
-                dev.launch("reduce", "reduce_partials", "", 1,
-                        partials, groups, null, 0L, divisor, DeviceBackend.handle(out), null);
+                dev.reducePartials(partials, groups, divisor, DeviceBackend.handle(out));
             }
             if (fold && Tensor.numel(shape) > 0) {
                 long[] bm = new long[1 + 2 * shape.length];
@@ -100,8 +99,7 @@ final class MultiLabelSoftMarginLossDevice implements LossKernel<MultiLabelSoftM
                 System.arraycopy(shape, 0, bm, 1, shape.length);
                 System.arraycopy(p.inputStrides(), 0, bm, 1 + shape.length, shape.length);
                 foldMeta = dev.constant(bm);
-                dev.launch("reduce", "broadcast_sum", "", dev.groupsFor(grad.numel()),
-                        temp, foldMeta, DeviceBackend.handle(grad), grad.numel());
+                dev.broadcastSum(temp, foldMeta, DeviceBackend.handle(grad), grad.numel());
             }
         } finally {
             dev.release(meta);
@@ -110,6 +108,19 @@ final class MultiLabelSoftMarginLossDevice implements LossKernel<MultiLabelSoftM
             dev.release(temp);
             dev.release(foldMeta);
         }
+    }
+
+    /**
+     * {@code multilabel_soft_margin_loss_forward_backward} (multilabel_soft_margin_loss.cl) over
+     * {@code groups} work-groups; {@code xc}, {@code yc}, {@code wc}, {@code gc} are the class axis's
+     * strides in the input, target, weight and gradient.
+     */
+    private void multilabelSoftMarginLossForwardBackward(long groups, Object x, Object y, Object w, Object meta,
+                                                         long rows, long classes, long divisor, long xc, long yc,
+                                                         long wc, long gc, int flags, Object out, Object partials,
+                                                         Object go, Object g) {
+        dev.launch("multilabel_soft_margin_loss", "multilabel_soft_margin_loss_forward_backward", "", groups, x, y,
+                w, meta, rows, classes, divisor, xc, yc, wc, gc, flags, out, partials, go, g);
     }
 
     /** Row-major strides of {@code shape}. */

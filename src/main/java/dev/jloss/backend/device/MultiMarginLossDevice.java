@@ -65,15 +65,14 @@ final class MultiMarginLossDevice implements LossKernel<MultiMarginLossPlan> {
                 partials = dev.allocate(groups * dev.accBytes());
             }
             Object target = DeviceBackend.handle(args[1]);
-            dev.launch("multi_margin_loss", "multi_margin_loss_forward_backward", "", groups,
+            multiMarginLossForwardBackward(groups,
                     DeviceBackend.handle(args[0]), int64 ? target : null, int64 ? null : target, w,
                     rows, classes, p.p(), (float) p.margin(), flags,
                     none ? DeviceBackend.handle(out) : null, partials, DeviceBackend.handle(gradOutput),
                     DeviceBackend.handle(grad), err.flag());
             if (partials != null) {
                 float divisor = p.reduction() == Reduction.MEAN ? rows : 1;
-                dev.launch("reduce", "reduce_partials", "", 1,
-                        partials, groups, null, 0L, divisor, DeviceBackend.handle(out), null);
+                dev.reducePartials(partials, groups, divisor, DeviceBackend.handle(out));
             }
             DeviceBackend.attach(err, out, grad);
             err = null;
@@ -84,6 +83,14 @@ final class MultiMarginLossDevice implements LossKernel<MultiMarginLossPlan> {
                 err.release();
             }
         }
+    }
+
+    /** {@code multi_margin_loss_forward_backward} (multi_margin_loss.cl) over {@code groups} work-groups. */
+    private void multiMarginLossForwardBackward(long groups, Object x, Object target64, Object target32, Object w,
+                                                long rows, long classes, int p, float margin, int flags, Object out,
+                                                Object partials, Object go, Object gx, Object err) {
+        dev.launch("multi_margin_loss", "multi_margin_loss_forward_backward", "", groups, x, target64, target32, w,
+                rows, classes, p, margin, flags, out, partials, go, gx, err);
     }
 
     /** The CPU backend's message for the out-of-range class index of row {@code row}. */

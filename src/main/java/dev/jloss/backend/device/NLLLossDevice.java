@@ -72,16 +72,14 @@ final class NLLLossDevice implements LossKernel<NLLLossPlan> {
             if ((flags & Flags.DEN_PARTIALS) != 0) {
                 denPartials = dev.allocate(groups * dev.accBytes());
             }
-            dev.launch("nll_loss", "nll_loss_forward_backward", "", groups,
-                    DeviceBackend.handle(args[0]), ClassTargetsDevice.int64(target), ClassTargetsDevice.int32(target), w,
-                    positions, p.classes(), p.spatial(), p.ignoreIndex(), flags, den,
-                    DeviceBackend.handle(gradOutput), none ? DeviceBackend.handle(out) : null, partials, denPartials,
-                    DeviceBackend.handle(grad), err.flag());
+            nllLossForwardBackward(groups, DeviceBackend.handle(args[0]), ClassTargetsDevice.int64(target),
+                    ClassTargetsDevice.int32(target), w, positions, p.classes(), p.spatial(), p.ignoreIndex(), flags,
+                    den, DeviceBackend.handle(gradOutput), none ? DeviceBackend.handle(out) : null, partials,
+                    denPartials, DeviceBackend.handle(grad), err.flag());
             if (partials != null) {
                 // sum: over 1; a mean: over the targets' weights, from this launch's partials or den
-                dev.launch("reduce", "reduce_partials", "", 1, partials, groups,
-                        denPartials != null ? denPartials : den, denPartials != null ? groups : den != null ? 1L : 0L,
-                        1f, DeviceBackend.handle(out), null);
+                dev.reducePartials(partials, groups, denPartials != null ? denPartials : den,
+                        denPartials != null ? groups : den != null ? 1 : 0, 1f, DeviceBackend.handle(out), null);
             }
             DeviceBackend.attach(err, out, grad);
             err = null;
@@ -94,5 +92,14 @@ final class NLLLossDevice implements LossKernel<NLLLossPlan> {
                 err.release();
             }
         }
+    }
+
+    /** {@code nll_loss_forward_backward} (nll_loss.cl) over {@code groups} work-groups. */
+    private void nllLossForwardBackward(long groups, Object x, Object t64, Object t32, Object w, long positions,
+                                        long classes, long spatial, long ignoreIndex, int flags, Object den,
+                                        Object go, Object out, Object partials, Object denPartials, Object gx,
+                                        Object err) {
+        dev.launch("nll_loss", "nll_loss_forward_backward", "", groups, x, t64, t32, w, positions, classes, spatial,
+                ignoreIndex, flags, den, go, out, partials, denPartials, gx, err);
     }
 }

@@ -85,7 +85,7 @@ final class TripletMarginLossDevice implements LossKernel<TripletMarginLossPlan>
                 partials = dev.allocate(groups * dev.accBytes());
             }
             if (out != null || sinks.any()) {
-                dev.launch("triplet_margin_loss", "triplet_margin_loss_forward_backward", PairwiseRows.defines(), groups,
+                tripletMarginLossForwardBackward(groups,
                         DeviceBackend.handle(args[0]), DeviceBackend.handle(args[1]), DeviceBackend.handle(args[2]),
                         meta, rows, ca, cp, cn, seg,
                         kind(dist), PairwiseRows.hi(dist.p()), PairwiseRows.lo(dist.p()),
@@ -96,8 +96,7 @@ final class TripletMarginLossDevice implements LossKernel<TripletMarginLossPlan>
                         sinks.target[0], sinks.target[1], sinks.target[2]);
             }
             if (partials != null) {
-                dev.launch("reduce", "reduce_partials", "", 1,
-                        partials, groups, null, 0L, (float) divisor, DeviceBackend.handle(out), null);
+                dev.reducePartials(partials, groups, divisor, DeviceBackend.handle(out));
             }
             sinks.fold();
         } finally {
@@ -107,5 +106,20 @@ final class TripletMarginLossDevice implements LossKernel<TripletMarginLossPlan>
                 sinks.release();
             }
         }
+    }
+
+    /**
+     * {@code triplet_margin_loss_forward_backward} (triplet_margin_loss.cl) over {@code groups}
+     * work-groups, with {@link PairwiseRows#options()}; {@code kind} is one of {@link Distances}.
+     */
+    private void tripletMarginLossForwardBackward(long groups, Object anchor, Object positive, Object negative,
+                                                  Object meta, long rows, long ca, long cp, long cn, long segHint,
+                                                  int kind, float pHi, float pLo, float epsHi, float epsLo,
+                                                  float marginHi, float marginLo, int swap, int flags, Object out,
+                                                  Object partials, Object go, long divisor, Object ga, Object gp,
+                                                  Object gn) {
+        dev.launch("triplet_margin_loss", "triplet_margin_loss_forward_backward", PairwiseRows.options(), groups,
+                anchor, positive, negative, meta, rows, ca, cp, cn, segHint, kind, pHi, pLo, epsHi, epsLo, marginHi,
+                marginLo, swap, flags, out, partials, go, divisor, ga, gp, gn);
     }
 }

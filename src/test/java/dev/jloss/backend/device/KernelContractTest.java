@@ -3,14 +3,19 @@ package dev.jloss.backend.device;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.jloss.backend.opencl.OpenClBackend;
 import java.io.IOException;
 import java.lang.reflect.Field;
+import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,8 +27,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What ties the Java launchers to {@code kernels-cl/} (and so to {@code kernels-cu/}, which includes
- * it), checked on the sources without a device: each family's flag bits (and the triplet kernel's
- * distance ids) have one value, the Java constant's, on both sides.
+ * it), checked on the sources without a device: each kernel's typed launch method takes the kernel's
+ * parameters, in order, with the Java types the drivers box them as; and each family's flag bits
+ * (and the triplet kernel's distance ids) have one value, the Java constant's, on both sides.
  */
 class KernelContractTest {
 
@@ -45,7 +51,14 @@ class KernelContractTest {
             new Constants(TripletMarginLossDevice.Distances.class, "triplet_margin_loss.cl", "TRIPLET_DIST_", false),
             new Constants(CTCLossDevice.Flags.class, "ctc_loss.cl", "CTC_FLAG_", true));
 
+    /** Where the typed launch methods are: the shared kernels', each family's, the OpenCL driver's fill. */
+    private static final List<Class<?>> LAUNCHERS = List.of(DeviceBackend.class, OpenClBackend.class,
+            PointwiseDevice.class, CrossEntropyLossDevice.class, NLLLossDevice.class, ClassTargetsDevice.class,
+            MultiMarginLossDevice.class, MultiLabelMarginLossDevice.class, MultiLabelSoftMarginLossDevice.class,
+            CosineEmbeddingLossDevice.class, TripletMarginLossDevice.class, CTCLossDevice.class);
+
     private static final Pattern DEFINE = Pattern.compile("(?m)^\\s*#define\\s+(\\w+)\\s+(-?\\d+)\\b");
+    private static final Pattern KERNEL = Pattern.compile("\\bKERNEL\\s+void\\s+(\\w+)\\s*\\(([^)]*)\\)");
 
     @Test
     void everyFlagHasOneValueTheJavaConstantsAndTheKernelsShare() throws IOException, IllegalAccessException {
@@ -91,6 +104,74 @@ class KernelContractTest {
                 }
             }
         }
+    }
+
+    @Test
+    void everyKernelHasOneTypedLaunchMethodWithItsParameters() throws IOException {
+        int kernels = 0;
+        for (Map.Entry<String, String> file : sources().entrySet()) {
+            Matcher m = KERNEL.matcher(file.getValue());
+            while (m.find()) {
+                kernels++;
+                String kernel = m.group(1);
+                List<Class<?>> params = new ArrayList<>();
+                for (String param : m.group(2).split(",")) {
+                    params.add(javaType(kernel, param.trim()));
+                }
+                String name = camelCase(kernel);
+                List<Method> candidates = new ArrayList<>();
+                for (Class<?> c : LAUNCHERS) {
+                    for (Method method : c.getDeclaredMethods()) {
+                        if (method.getName().equals(name)) {
+                            candidates.add(method);
+                        }
+                    }
+                }
+                List<Method> matching = candidates.stream().filter(x -> takes(x, params)).toList();
+                assertEquals(1, matching.size(), "kernels-cl/" + file.getKey() + ": " + kernel + " " + params
+                        + " wants one typed launch method " + name + " taking its parameters last; found "
+                        + candidates);
+            }
+        }
+        assertTrue(kernels >= 14, kernels + " kernels found");
+    }
+
+    /** Whether {@code m} ends with the kernel's parameters, after at most a backend and a group count. */
+    private static boolean takes(Method m, List<Class<?>> kernel) {
+        List<Class<?>> p = Arrays.asList(m.getParameterTypes());
+        int lead = p.size() - kernel.size();
+        if (lead < 0 || !p.subList(lead, p.size()).equals(kernel)) {
+            return false;
+        }
+        List<Class<?>> leading = p.subList(0, lead);
+        return leading.isEmpty() || leading.equals(List.of(long.class)) || leading.equals(List.of(DeviceBackend.class))
+                || leading.equals(List.of(DeviceBackend.class, long.class));
+    }
+
+    /** A kernel parameter's Java type: a pointer is a device handle (Object), jl_long long, int int, float float. */
+    private static Class<?> javaType(String kernel, String param) {
+        if (param.contains("*")) {
+            return Object.class;
+        }
+        String[] words = param.split("\\s+");
+        String type = words[words.length - 2];
+        return switch (type) {
+            case "jl_long" -> long.class;
+            case "int" -> int.class;
+            case "float" -> float.class;
+            default -> {
+                fail(kernel + ": parameter '" + param + "' has a type no driver passes");
+                yield null;
+            }
+        };
+    }
+
+    private static String camelCase(String snake) {
+        StringBuilder sb = new StringBuilder();
+        for (String part : snake.split("_")) {
+            sb.append(sb.length() == 0 ? part : Character.toUpperCase(part.charAt(0)) + part.substring(1));
+        }
+        return sb.toString();
     }
 
     /** kernels-cl/*.cl and *.h by file name, from the test classpath (the jar's copy). */
