@@ -96,7 +96,6 @@ final class MultiMarginLossDevice implements LossKernel<MultiMarginLossPlan> {
     /** The CPU backend's message for the out-of-range class index of row {@code row}. */
     private RuntimeException describe(MultiMarginLossPlan p, Tensor[] args, int row) {
         long y = (long) dev.readElement(args[1], row);
-        long c = p.classes();
         return p.targetOutOfBounds(y, row);
     }
 }
