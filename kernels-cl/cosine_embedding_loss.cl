@@ -14,9 +14,10 @@
  */
 #include "pairwise_rows.h"
 
-#define COSINE_EMB_STORE_OUT 1
-#define COSINE_EMB_PARTIALS 2
-#define COSINE_EMB_GO_PER_ROW 4
+/* flags bits: CosineEmbeddingLossDevice.Flags, by name (KernelContractTest) */
+#define COSINE_EMB_FLAG_STORE_OUT 1
+#define COSINE_EMB_FLAG_PARTIALS 2
+#define COSINE_EMB_FLAG_GO_PER_ROW 4
 
 /*
  * n = (d1 == 1 ? d2 : d1), the broadcast row length; x1 and x2 rows read with step 0 where d_k != n.
@@ -24,7 +25,7 @@
  *   l = 1 - cos (y == 1), max(0, cos - margin) (y == -1), 0 otherwise
  *   dl/dcos = -1 (y == 1), [cos - margin >= 0] (y == -1), 0 otherwise; c = dl/dcos * upstream
  *   dx1_j = c (x2_j / sqrt(m1 m2) - cos x1_j / m1); a broadcast x1 (d1 == 1) sums the first term over n
- * upstream: go[r] (flags & COSINE_EMB_GO_PER_ROW), else (go ? go[0] : 1) / divisor.
+ * upstream: go[r] (flags & COSINE_EMB_FLAG_GO_PER_ROW), else (go ? go[0] : 1) / divisor.
  * The target is one of target_f, target_l, target_i (float32, int64, int32); the others are null.
  * NOTE: epsilon is ATen's constexpr float EPSILON (1e-12f), added to each squared magnitude.
  */
@@ -45,7 +46,8 @@ KERNEL void cosine_embedding_loss_forward_backward(
     const real_t margin = pair_real(margin_hi, margin_lo);
     const real_t eps = (real_t) epsilon;
     const int want_grad = g1 != 0 || g2 != 0;
-    const real_t go_scalar = (go != 0 && !(flags & COSINE_EMB_GO_PER_ROW) ? (real_t) go[0] : (real_t) 1) / (real_t) divisor;
+    const real_t go_scalar =
+            (go != 0 && !(flags & COSINE_EMB_FLAG_GO_PER_ROW) ? (real_t) go[0] : (real_t) 1) / (real_t) divisor;
     acc_t loss_sum = 0;
     for (jl_long first = GROUP_ID() * per_group; first < rows; first += NUM_GROUPS() * per_group) {
         const jl_long r = first + LOCAL_ID() / seg;
@@ -93,11 +95,12 @@ KERNEL void cosine_embedding_loss_forward_backward(
             dcos = z >= 0 ? (real_t) 1 : (real_t) 0;
         }
         if (lane == 0) {
-            if (flags & COSINE_EMB_STORE_OUT) out[r] = (float) l;
+            if (flags & COSINE_EMB_FLAG_STORE_OUT) out[r] = (float) l;
             loss_sum += l;
         }
         if (!want_grad || dcos == 0) continue;
-        const real_t c = dcos * ((flags & COSINE_EMB_GO_PER_ROW) ? (go != 0 ? (real_t) go[r] : (real_t) 1) : go_scalar);
+        const real_t c =
+                dcos * ((flags & COSINE_EMB_FLAG_GO_PER_ROW) ? (go != 0 ? (real_t) go[r] : (real_t) 1) : go_scalar);
         if (c == 0) continue;
         const real_t cross = c / denom;
         const real_t self1 = c * cosv / m1;
@@ -121,7 +124,7 @@ KERNEL void cosine_embedding_loss_forward_backward(
             }
         }
     }
-    if (flags & COSINE_EMB_PARTIALS) {
+    if (flags & COSINE_EMB_FLAG_PARTIALS) {
         loss_sum = group_sum(loss_sum, scratch);
         if (LOCAL_ID() == 0) partials[GROUP_ID()] = loss_sum;
     }

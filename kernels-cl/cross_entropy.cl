@@ -12,7 +12,7 @@
  * and sum s = sum exp(x - m) (rescaled whenever m grows), plus the weighted sums the smoothing and
  * probability terms need, giving lse = m + log(s) and the loss; when the gradient is wanted a second
  * read of the logits writes it from m and s (softmax_c = exp(x_c - m) / s). No softmax is stored and
- * nothing is recomputed across calls. How positions are split (flags & CROSS_ENTROPY_WIDE, chosen by
+ * nothing is recomputed across calls. How positions are split (flags & CROSS_ENTROPY_FLAG_WIDE, chosen by
  * the host: rows of at least a few dozen classes without K-dim):
  *   wide:   one work-group per row (groups stride over rows), its work-items over the row's classes;
  *           group_max / group_sum combine their (m, s) pairs and sums, then each writes its classes'
@@ -29,12 +29,13 @@
  */
 #include "class_targets.h"
 
-#define CROSS_ENTROPY_STORE_OUT 1        /* out[i] = the position's loss (reduction none) */
-#define CROSS_ENTROPY_PARTIALS 2         /* partials[group] = the group's sum of losses */
-#define CROSS_ENTROPY_GO_PER_POSITION 4  /* go holds one upstream gradient per position (reduction none) */
-#define CROSS_ENTROPY_MEAN 8             /* reduction mean */
-#define CROSS_ENTROPY_WIDE 16            /* one work-group per row */
-#define CROSS_ENTROPY_DEN_PARTIALS 32    /* den_partials[group] = the group's sum of the targets' weights */
+/* flags bits: CrossEntropyLossDevice.Flags, by name (KernelContractTest) */
+#define CROSS_ENTROPY_FLAG_STORE_OUT 1        /* out[i] = the position's loss (reduction none) */
+#define CROSS_ENTROPY_FLAG_PARTIALS 2         /* partials[group] = the group's sum of losses */
+#define CROSS_ENTROPY_FLAG_GO_PER_POSITION 4  /* go holds one upstream gradient per position (reduction none) */
+#define CROSS_ENTROPY_FLAG_MEAN 8             /* reduction mean */
+#define CROSS_ENTROPY_FLAG_WIDE 16            /* one work-group per row */
+#define CROSS_ENTROPY_FLAG_DEN_PARTIALS 32    /* den_partials[group] = the group's sum of the targets' weights */
 
 #define CROSS_ENTROPY_NEG_INF (-(real_t) INFINITY)
 
@@ -171,10 +172,10 @@ DEVICE_FN void cross_entropy_write_grad(GLOBAL const float *x, GLOBAL const floa
 /* The upstream gradient of position i, over the mean's denominator. */
 DEVICE_FN real_t cross_entropy_upstream(GLOBAL const float *go, jl_long i, int flags, GLOBAL const acc_t *den,
                                         jl_long positions) {
-    if (flags & CROSS_ENTROPY_GO_PER_POSITION) return go != 0 ? (real_t) go[i] : (real_t) 1;
+    if (flags & CROSS_ENTROPY_FLAG_GO_PER_POSITION) return go != 0 ? (real_t) go[i] : (real_t) 1;
     real_t g = go != 0 ? (real_t) go[0] : (real_t) 1;
     if (den != 0) return g / (real_t) den[0];
-    return (flags & CROSS_ENTROPY_MEAN) ? g / (real_t) positions : g;
+    return (flags & CROSS_ENTROPY_FLAG_MEAN) ? g / (real_t) positions : g;
 }
 
 /*
@@ -192,7 +193,7 @@ DEVICE_FN real_t cross_entropy_serial(GLOBAL const float *x, GLOBAL const jl_lon
     if (q == 0) {
         t = class_target(t64, t32, i);
         if (!class_target_counts(t, classes, ignore_index, i, err)) {
-            if (flags & CROSS_ENTROPY_STORE_OUT) out[i] = 0;
+            if (flags & CROSS_ENTROPY_FLAG_STORE_OUT) out[i] = 0;
             return 0;
         }
         wt = class_target_weight(w, t);
@@ -206,7 +207,7 @@ DEVICE_FN real_t cross_entropy_serial(GLOBAL const float *x, GLOBAL const jl_lon
     real_t a;
     real_t b;
     real_t loss = cross_entropy_finish(r, t, xt, wt, keep, spread, weight_total, smoothing, g, &a, &b);
-    if (flags & CROSS_ENTROPY_STORE_OUT) out[i] = (float) loss;
+    if (flags & CROSS_ENTROPY_FLAG_STORE_OUT) out[i] = (float) loss;
     if (gx != 0) {
         cross_entropy_write_grad(x, q, w, base, spatial, 0, 1, classes, t, r.m, a, b, g, keep, spread, smoothing, gx);
     }
@@ -235,7 +236,7 @@ KERNEL void cross_entropy_forward_backward(
     int smoothing = eps > 0;
     acc_t sum = 0;
     acc_t weights = 0;
-    if (flags & CROSS_ENTROPY_WIDE) {
+    if (flags & CROSS_ENTROPY_FLAG_WIDE) {
 #if defined(JL_CHUNKED) && !defined(JL_GROUP_ROWS)
         /* a CPU device runs a group's work-items in turn: one of them takes the group's rows */
         if (LOCAL_ID() == 0) {
@@ -254,7 +255,7 @@ KERNEL void cross_entropy_forward_backward(
                 if (t == ignore_index || t < 0 || t >= classes) {
                     if (LOCAL_ID() == 0) {
                         class_target_counts(t, classes, ignore_index, r, err);
-                        if (flags & CROSS_ENTROPY_STORE_OUT) out[r] = 0;
+                        if (flags & CROSS_ENTROPY_FLAG_STORE_OUT) out[r] = 0;
                     }
                     continue;
                 }
@@ -277,7 +278,7 @@ KERNEL void cross_entropy_forward_backward(
             real_t a;
             real_t b;
             real_t loss = cross_entropy_finish(row, t, xt, wt, keep, spread, wtotal, smoothing, g, &a, &b);
-            if (LOCAL_ID() == 0 && (flags & CROSS_ENTROPY_STORE_OUT)) out[r] = (float) loss;
+            if (LOCAL_ID() == 0 && (flags & CROSS_ENTROPY_FLAG_STORE_OUT)) out[r] = (float) loss;
             if (gx != 0) {
                 cross_entropy_write_grad(x, q, w, base, spatial, LOCAL_ID(), LOCAL_SIZE(), classes, t, m, a, b, g,
                                          keep, spread, smoothing, gx);
@@ -294,12 +295,12 @@ KERNEL void cross_entropy_forward_backward(
     }
     /* NOTE: wide rows leave the group's sums in work-item 0 (on GPUs in every work-item) and they are
      * written as they are; only the per-position split needs a group_sum. */
-    if (!(flags & CROSS_ENTROPY_WIDE)) {
-        if (flags & CROSS_ENTROPY_PARTIALS) sum = group_sum(sum, scratch);
-        if (flags & CROSS_ENTROPY_DEN_PARTIALS) weights = group_sum(weights, scratch);
+    if (!(flags & CROSS_ENTROPY_FLAG_WIDE)) {
+        if (flags & CROSS_ENTROPY_FLAG_PARTIALS) sum = group_sum(sum, scratch);
+        if (flags & CROSS_ENTROPY_FLAG_DEN_PARTIALS) weights = group_sum(weights, scratch);
     }
     if (LOCAL_ID() == 0) {
-        if (flags & CROSS_ENTROPY_PARTIALS) partials[GROUP_ID()] = sum;
-        if (flags & CROSS_ENTROPY_DEN_PARTIALS) den_partials[GROUP_ID()] = weights;
+        if (flags & CROSS_ENTROPY_FLAG_PARTIALS) partials[GROUP_ID()] = sum;
+        if (flags & CROSS_ENTROPY_FLAG_DEN_PARTIALS) den_partials[GROUP_ID()] = weights;
     }
 }

@@ -33,13 +33,14 @@
  */
 #include "reduce.h"
 
-#define CTC_CONCATENATED 1
-#define CTC_STORE_OUT 2
-#define CTC_PARTIALS 4
-#define CTC_GRAD 8
-#define CTC_ZERO_INFINITY 16
-#define CTC_MEAN 32
-#define CTC_GO_PER_SAMPLE 64
+/* flags bits: CTCLossDevice.Flags, by name (KernelContractTest) */
+#define CTC_FLAG_CONCATENATED 1
+#define CTC_FLAG_STORE_OUT 2
+#define CTC_FLAG_PARTIALS 4
+#define CTC_FLAG_GRAD 8
+#define CTC_FLAG_ZERO_INFINITY 16
+#define CTC_FLAG_MEAN 32
+#define CTC_FLAG_GO_PER_SAMPLE 64
 
 #define CTC_NEG_INF (-(acc_t) INFINITY)
 #define CTC_LONG_MAX ((jl_long) 0x7fffffffffffffffL)
@@ -146,7 +147,7 @@ KERNEL void ctc_loss_forward_backward(
     LOCAL acc_t scratch[WGS];
     LOCAL jl_long bad_sample;
     const jl_long lid = LOCAL_ID();
-    const int want_grad = (flags & CTC_GRAD) != 0;
+    const int want_grad = (flags & CTC_FLAG_GRAD) != 0;
     const jl_long rows = want_grad ? max_time : 2;
     const jl_long tstride = n_samples * classes;
     GLOBAL acc_t *beta_all = work + rows * cells;
@@ -161,7 +162,7 @@ KERNEL void ctc_loss_forward_backward(
         int len_ok;
         jl_long base; /* targets element of the first label */
         jl_long cb;   /* the sample's first cell */
-        if (flags & CTC_CONCATENATED) {
+        if (flags & CTC_FLAG_CONCATENATED) {
             base = offsets[n];
             /* NOTE: a bad length makes ctc_loss_offsets report (a lower index); here it only must not be read */
             len_ok = len >= 0 && base >= 0 && base <= capacity - len;
@@ -171,7 +172,7 @@ KERNEL void ctc_loss_forward_backward(
             base = n * capacity;
             cb = n * (2 * capacity + 1);
         }
-        if (lid == 0 && (!frames_ok || (!len_ok && !(flags & CTC_CONCATENATED)))) {
+        if (lid == 0 && (!frames_ok || (!len_ok && !(flags & CTC_FLAG_CONCATENATED)))) {
             report_error(err, n_samples + 1 + n);
         }
         int ok = frames_ok && len_ok;
@@ -250,16 +251,16 @@ KERNEL void ctc_loss_forward_backward(
                     /* every work-item has read a_last before the gradient loop overwrites it with alpha + beta */
                     if (want_grad) GLOBAL_BARRIER();
                 }
-                int zeroed = (flags & CTC_ZERO_INFINITY) && nll == -CTC_NEG_INF;
+                int zeroed = (flags & CTC_FLAG_ZERO_INFINITY) && nll == -CTC_NEG_INF;
                 acc_t loss = zeroed ? (acc_t) 0 : nll;
                 acc_t divisor = len > 1 ? (acc_t) len : (acc_t) 1;
                 if (lid == 0) {
-                    if (flags & CTC_STORE_OUT) out[n] = (float) loss;
-                    partial += (flags & CTC_MEAN) ? loss / divisor : loss;
+                    if (flags & CTC_FLAG_STORE_OUT) out[n] = (float) loss;
+                    partial += (flags & CTC_FLAG_MEAN) ? loss / divisor : loss;
                 }
                 if (want_grad && frames > 0 && !zeroed) {
-                    acc_t gr = go == 0 ? (acc_t) 1 : (acc_t) go[(flags & CTC_GO_PER_SAMPLE) ? n : 0];
-                    if (flags & CTC_MEAN) gr = gr / (acc_t) n_samples / divisor;
+                    acc_t gr = go == 0 ? (acc_t) 1 : (acc_t) go[(flags & CTC_FLAG_GO_PER_SAMPLE) ? n : 0];
+                    if (flags & CTC_FLAG_MEAN) gr = gr / (acc_t) n_samples / divisor;
                     for (jl_long t = frames - 1; t >= 0; t--) {
                         GLOBAL const float *y = lp_n + t * tstride;
                         GLOBAL acc_t *ab = alpha + t * width;
@@ -328,5 +329,5 @@ KERNEL void ctc_loss_forward_backward(
         /* the next sample rewrites this group's class links and bad_sample */
         GLOBAL_BARRIER();
     }
-    if ((flags & CTC_PARTIALS) && lid == 0) partials[GROUP_ID()] = partial;
+    if ((flags & CTC_FLAG_PARTIALS) && lid == 0) partials[GROUP_ID()] = partial;
 }

@@ -4,7 +4,7 @@
  * in the same pass, the gradient; reduce_partials (reduce.cl) finishes a reduced loss in a fixed
  * order. The rows of x are contiguous: row r is x[r * classes .. (r + 1) * classes).
  *
- * How the work is split (flags & MULTI_MARGIN_WIDE, chosen by the host from the row length):
+ * How the work is split (flags & MULTI_MARGIN_FLAG_WIDE, chosen by the host from the row length):
  *   wide rows:   one work-group per row (groups stride over rows); the work-items stride over the
  *                row's classes and group_sum adds the row's loss and the target's gradient. On CPU
  *                devices (JL_CHUNKED) work-item 0 of each group takes the group's rows alone, unless
@@ -14,11 +14,12 @@
  */
 #include "reduce.h"
 
-#define MULTI_MARGIN_STORE_OUT 1   /* out[r] = the row's loss (reduction none) */
-#define MULTI_MARGIN_PARTIALS 2    /* partials[group] = the group's sum of row losses */
-#define MULTI_MARGIN_GO_PER_ROW 4  /* go holds one upstream gradient per row (reduction none) */
-#define MULTI_MARGIN_MEAN 8        /* a reduced loss is the mean over the rows */
-#define MULTI_MARGIN_WIDE 16       /* one work-group per row */
+/* flags bits: MultiMarginLossDevice.Flags, by name (KernelContractTest) */
+#define MULTI_MARGIN_FLAG_STORE_OUT 1   /* out[r] = the row's loss (reduction none) */
+#define MULTI_MARGIN_FLAG_PARTIALS 2    /* partials[group] = the group's sum of row losses */
+#define MULTI_MARGIN_FLAG_GO_PER_ROW 4  /* go holds one upstream gradient per row (reduction none) */
+#define MULTI_MARGIN_FLAG_MEAN 8        /* a reduced loss is the mean over the rows */
+#define MULTI_MARGIN_FLAG_WIDE 16       /* one work-group per row */
 
 /* The class index of row r, from an int64 or an int32 target (the other pointer is null). */
 DEVICE_FN jl_long multi_margin_target(GLOBAL const jl_long *t64, GLOBAL const int *t32, jl_long r) {
@@ -27,9 +28,9 @@ DEVICE_FN jl_long multi_margin_target(GLOBAL const jl_long *t64, GLOBAL const in
 
 /* d loss / d row's loss term: the upstream gradient of row r over C (and over N for a mean). */
 DEVICE_FN real_t multi_margin_scale(GLOBAL const float *go, jl_long r, jl_long rows, jl_long classes, int flags) {
-    if (flags & MULTI_MARGIN_GO_PER_ROW) return (go != 0 ? (real_t) go[r] : (real_t) 1) / (real_t) classes;
+    if (flags & MULTI_MARGIN_FLAG_GO_PER_ROW) return (go != 0 ? (real_t) go[r] : (real_t) 1) / (real_t) classes;
     real_t s = (go != 0 ? (real_t) go[0] : (real_t) 1) / (real_t) classes;
-    return (flags & MULTI_MARGIN_MEAN) ? s / (real_t) rows : s;
+    return (flags & MULTI_MARGIN_FLAG_MEAN) ? s / (real_t) rows : s;
 }
 
 /*
@@ -72,7 +73,7 @@ DEVICE_FN real_t multi_margin_serial_row(GLOBAL const float *x, GLOBAL const jl_
                                      gx != 0 ? gx + r * classes : 0, &gy);
     if (gx != 0) gx[r * classes + y] = (float) gy;
     real_t loss = row_sum / (real_t) classes;
-    if (flags & MULTI_MARGIN_STORE_OUT) out[r] = (float) loss;
+    if (flags & MULTI_MARGIN_FLAG_STORE_OUT) out[r] = (float) loss;
     return loss;
 }
 
@@ -92,7 +93,7 @@ KERNEL void multi_margin_loss_forward_backward(
         GLOBAL int *err) {
     LOCAL acc_t scratch[WGS];
     acc_t sum = 0;
-    if (flags & MULTI_MARGIN_WIDE) {
+    if (flags & MULTI_MARGIN_FLAG_WIDE) {
 #if defined(JL_CHUNKED) && !defined(JL_GROUP_ROWS)
         /* a CPU device runs a group's work-items in turn: one of them takes the group's rows */
         if (LOCAL_ID() == 0) {
@@ -121,7 +122,7 @@ KERNEL void multi_margin_loss_forward_backward(
             }
             /* every work-item holds the row's sum: sum stays uniform over the group */
             real_t loss = row_sum / (real_t) classes;
-            if (LOCAL_ID() == 0 && (flags & MULTI_MARGIN_STORE_OUT)) out[r] = (float) loss;
+            if (LOCAL_ID() == 0 && (flags & MULTI_MARGIN_FLAG_STORE_OUT)) out[r] = (float) loss;
             sum += loss;
         }
 #endif
@@ -131,11 +132,11 @@ KERNEL void multi_margin_loss_forward_backward(
                                            out, go, gx, err);
         }
     }
-    if (flags & MULTI_MARGIN_PARTIALS) {
+    if (flags & MULTI_MARGIN_FLAG_PARTIALS) {
         /* NOTE: wide rows leave the group's sum in work-item 0 (on GPUs in every work-item) and it is
          * written as it is: a group_sum after a loop with barriers that updated sum only under
          * LOCAL_ID() == 0 came out 256x too large on PoCL. */
-        if (!(flags & MULTI_MARGIN_WIDE)) sum = group_sum(sum, scratch);
+        if (!(flags & MULTI_MARGIN_FLAG_WIDE)) sum = group_sum(sum, scratch);
         if (LOCAL_ID() == 0) partials[GROUP_ID()] = sum;
     }
 }

@@ -8,7 +8,7 @@
  * The work is split by class, not by label: the work-item that owns class i computes every hinge
  * with i as the non-target (its loss terms and its gradient count) or, for a target class i, its
  * (negative) gradient count; so each gradient element has exactly one writer and no atomics.
- * How rows are split (flags & MULTILABEL_MARGIN_WIDE, chosen by the host from the row length):
+ * How rows are split (flags & MULTILABEL_MARGIN_FLAG_WIDE, chosen by the host from the row length):
  *   wide rows:   one work-group per row (groups stride over rows); the work-items scan the labels
  *                together (group_max finds an invalid entry and the first -1), mark the row's
  *                targets in the group's slice of is_target (global scratch, classes ints per
@@ -19,17 +19,18 @@
  */
 #include "reduce.h"
 
-#define MULTILABEL_MARGIN_STORE_OUT 1   /* out[r] = the row's loss (reduction none) */
-#define MULTILABEL_MARGIN_PARTIALS 2    /* partials[group] = the group's sum of row losses */
-#define MULTILABEL_MARGIN_GO_PER_ROW 4  /* go holds one upstream gradient per row (reduction none) */
-#define MULTILABEL_MARGIN_MEAN 8        /* a reduced loss is the mean over the rows */
-#define MULTILABEL_MARGIN_WIDE 16       /* one work-group per row */
+/* flags bits: MultiLabelMarginLossDevice.Flags, by name (KernelContractTest) */
+#define MULTILABEL_MARGIN_FLAG_STORE_OUT 1   /* out[r] = the row's loss (reduction none) */
+#define MULTILABEL_MARGIN_FLAG_PARTIALS 2    /* partials[group] = the group's sum of row losses */
+#define MULTILABEL_MARGIN_FLAG_GO_PER_ROW 4  /* go holds one upstream gradient per row (reduction none) */
+#define MULTILABEL_MARGIN_FLAG_MEAN 8        /* a reduced loss is the mean over the rows */
+#define MULTILABEL_MARGIN_FLAG_WIDE 16       /* one work-group per row */
 
 /* d loss / d hinge count of row r: the upstream gradient of row r over C (and over N for a mean). */
 DEVICE_FN real_t multilabel_margin_scale(GLOBAL const float *go, jl_long r, jl_long rows, jl_long classes, int flags) {
-    if (flags & MULTILABEL_MARGIN_GO_PER_ROW) return (go != 0 ? (real_t) go[r] : (real_t) 1) / (real_t) classes;
+    if (flags & MULTILABEL_MARGIN_FLAG_GO_PER_ROW) return (go != 0 ? (real_t) go[r] : (real_t) 1) / (real_t) classes;
     real_t s = (go != 0 ? (real_t) go[0] : (real_t) 1) / (real_t) classes;
-    return (flags & MULTILABEL_MARGIN_MEAN) ? s / (real_t) rows : s;
+    return (flags & MULTILABEL_MARGIN_FLAG_MEAN) ? s / (real_t) rows : s;
 }
 
 /* Whether class k is one of the row's labels: from the group's mask (wide) or the bit mask (narrow). */
@@ -108,7 +109,7 @@ DEVICE_FN real_t multilabel_margin_serial_row(GLOBAL const float *x, GLOBAL cons
     }
     for (jl_long j = 0; mask != 0 && j < labels; j++) mask[tr[j]] = 0;
     real_t loss = row_sum / (real_t) classes;
-    if (flags & MULTILABEL_MARGIN_STORE_OUT) out[r] = (float) loss;
+    if (flags & MULTILABEL_MARGIN_FLAG_STORE_OUT) out[r] = (float) loss;
     return loss;
 }
 
@@ -129,7 +130,7 @@ KERNEL void multilabel_margin_loss_forward_backward(
         GLOBAL float *gx, GLOBAL int *err) {
     LOCAL acc_t scratch[WGS];
     acc_t sum = 0;
-    if (flags & MULTILABEL_MARGIN_WIDE) {
+    if (flags & MULTILABEL_MARGIN_FLAG_WIDE) {
         GLOBAL int *mask = is_target + GROUP_ID() * classes;
 #if defined(JL_CHUNKED) && !defined(JL_GROUP_ROWS)
         /* a CPU device runs a group's work-items in turn: one of them takes the group's rows */
@@ -172,7 +173,7 @@ KERNEL void multilabel_margin_loss_forward_backward(
             GLOBAL_BARRIER(); /* cleared before the next row marks */
             /* every work-item holds the row's sum: sum stays uniform over the group */
             real_t loss = row_sum / (real_t) classes;
-            if (LOCAL_ID() == 0 && (flags & MULTILABEL_MARGIN_STORE_OUT)) out[r] = (float) loss;
+            if (LOCAL_ID() == 0 && (flags & MULTILABEL_MARGIN_FLAG_STORE_OUT)) out[r] = (float) loss;
             sum += loss;
         }
 #endif
@@ -181,11 +182,11 @@ KERNEL void multilabel_margin_loss_forward_backward(
             sum += multilabel_margin_serial_row(x, target, r, rows, classes, flags, 0, out, go, gx, err);
         }
     }
-    if (flags & MULTILABEL_MARGIN_PARTIALS) {
+    if (flags & MULTILABEL_MARGIN_FLAG_PARTIALS) {
         /* NOTE: wide rows leave the group's sum in work-item 0 (on GPUs in every work-item) and it is
          * written as it is: a group_sum after a loop with barriers that updated sum only under
          * LOCAL_ID() == 0 came out 256x too large on PoCL. */
-        if (!(flags & MULTILABEL_MARGIN_WIDE)) sum = group_sum(sum, scratch);
+        if (!(flags & MULTILABEL_MARGIN_FLAG_WIDE)) sum = group_sum(sum, scratch);
         if (LOCAL_ID() == 0) partials[GROUP_ID()] = sum;
     }
 }

@@ -13,7 +13,7 @@
  * input itself when the input is not broadcast; otherwise g is a temporary that broadcast_sum
  * (reduce.cl) folds back to the input's shape in a fixed order.
  *
- * How rows are split (flags & MULTILABEL_SOFT_MARGIN_WIDE, chosen by the host from the row length):
+ * How rows are split (flags & MULTILABEL_SOFT_MARGIN_FLAG_WIDE, chosen by the host from the row length):
  *   wide rows:   one work-group per row (groups stride over rows), work-items stride over classes
  *                and group_sum adds the row. On CPU devices (JL_CHUNKED) work-item 0 of each group
  *                takes the group's rows alone, unless JL_GROUP_ROWS is defined (the tests run the
@@ -22,11 +22,12 @@
  */
 #include "reduce.h"
 
-#define MULTILABEL_SOFT_MARGIN_STORE_OUT 1   /* out[r] = the row's loss (reduction none) */
-#define MULTILABEL_SOFT_MARGIN_PARTIALS 2    /* partials[group] = the group's sum of row losses */
-#define MULTILABEL_SOFT_MARGIN_GO_PER_ROW 4  /* go holds one upstream gradient per row (reduction none) */
-#define MULTILABEL_SOFT_MARGIN_MEAN 8        /* a reduced loss is the mean over the rows */
-#define MULTILABEL_SOFT_MARGIN_WIDE 16       /* one work-group per row */
+/* flags bits: MultiLabelSoftMarginLossDevice.Flags, by name (KernelContractTest) */
+#define MULTILABEL_SOFT_MARGIN_FLAG_STORE_OUT 1   /* out[r] = the row's loss (reduction none) */
+#define MULTILABEL_SOFT_MARGIN_FLAG_PARTIALS 2    /* partials[group] = the group's sum of row losses */
+#define MULTILABEL_SOFT_MARGIN_FLAG_GO_PER_ROW 4  /* go holds one upstream gradient per row (reduction none) */
+#define MULTILABEL_SOFT_MARGIN_FLAG_MEAN 8        /* a reduced loss is the mean over the rows */
+#define MULTILABEL_SOFT_MARGIN_FLAG_WIDE 16       /* one work-group per row */
 
 /* min(v, 0), NaN staying NaN (Java's Math.min, which the CPU backend uses). */
 DEVICE_FN real_t multilabel_soft_margin_min0(real_t v) { return v > 0 ? (real_t) 0 : v; }
@@ -55,9 +56,11 @@ DEVICE_FN real_t multilabel_soft_margin_term(real_t xv, real_t yv, real_t wv, re
 /* d loss / d row's term sum: the upstream gradient of row r over C (and over the rows for a mean). */
 DEVICE_FN real_t multilabel_soft_margin_scale(GLOBAL const float *go, jl_long r, jl_long rows, jl_long divisor,
                                               int flags) {
-    if (flags & MULTILABEL_SOFT_MARGIN_GO_PER_ROW) return (go != 0 ? (real_t) go[r] : (real_t) 1) / (real_t) divisor;
+    if (flags & MULTILABEL_SOFT_MARGIN_FLAG_GO_PER_ROW) {
+        return (go != 0 ? (real_t) go[r] : (real_t) 1) / (real_t) divisor;
+    }
     real_t s = (go != 0 ? (real_t) go[0] : (real_t) 1) / (real_t) divisor;
-    return (flags & MULTILABEL_SOFT_MARGIN_MEAN) ? s / (real_t) rows : s;
+    return (flags & MULTILABEL_SOFT_MARGIN_FLAG_MEAN) ? s / (real_t) rows : s;
 }
 
 /*
@@ -99,7 +102,7 @@ DEVICE_FN real_t multilabel_soft_margin_serial_row(GLOBAL const float *x, GLOBAL
     real_t scale = g != 0 ? multilabel_soft_margin_scale(go, r, rows, divisor, flags) : (real_t) 0;
     acc_t row_sum = multilabel_soft_margin_row(x, y, w, meta, r, 0, 1, classes, xc, yc, wc, gc, scale, g);
     real_t loss = row_sum / (real_t) divisor;
-    if (flags & MULTILABEL_SOFT_MARGIN_STORE_OUT) out[r] = (float) loss;
+    if (flags & MULTILABEL_SOFT_MARGIN_FLAG_STORE_OUT) out[r] = (float) loss;
     return loss;
 }
 
@@ -115,7 +118,7 @@ KERNEL void multilabel_soft_margin_loss_forward_backward(
         int flags, GLOBAL float *out, GLOBAL acc_t *partials, GLOBAL const float *go, GLOBAL float *g) {
     LOCAL acc_t scratch[WGS];
     acc_t sum = 0;
-    if (flags & MULTILABEL_SOFT_MARGIN_WIDE) {
+    if (flags & MULTILABEL_SOFT_MARGIN_FLAG_WIDE) {
 #if defined(JL_CHUNKED) && !defined(JL_GROUP_ROWS)
         /* a CPU device runs a group's work-items in turn: one of them takes the group's rows */
         if (LOCAL_ID() == 0) {
@@ -132,7 +135,7 @@ KERNEL void multilabel_soft_margin_loss_forward_backward(
             row_sum = group_sum(row_sum, scratch);
             /* every work-item holds the row's sum: sum stays uniform over the group */
             real_t loss = row_sum / (real_t) divisor;
-            if (LOCAL_ID() == 0 && (flags & MULTILABEL_SOFT_MARGIN_STORE_OUT)) out[r] = (float) loss;
+            if (LOCAL_ID() == 0 && (flags & MULTILABEL_SOFT_MARGIN_FLAG_STORE_OUT)) out[r] = (float) loss;
             sum += loss;
         }
 #endif
@@ -142,11 +145,11 @@ KERNEL void multilabel_soft_margin_loss_forward_backward(
                                                      flags, out, go, g);
         }
     }
-    if (flags & MULTILABEL_SOFT_MARGIN_PARTIALS) {
+    if (flags & MULTILABEL_SOFT_MARGIN_FLAG_PARTIALS) {
         /* NOTE: wide rows leave the group's sum in work-item 0 (on GPUs in every work-item) and it is
          * written as it is: a group_sum after a loop with barriers that updated sum only under
          * LOCAL_ID() == 0 came out 256x too large on PoCL. */
-        if (!(flags & MULTILABEL_SOFT_MARGIN_WIDE)) sum = group_sum(sum, scratch);
+        if (!(flags & MULTILABEL_SOFT_MARGIN_FLAG_WIDE)) sum = group_sum(sum, scratch);
         if (LOCAL_ID() == 0) partials[GROUP_ID()] = sum;
     }
 }

@@ -17,10 +17,11 @@
  */
 #include "class_targets.h"
 
-#define NLL_LOSS_STORE_OUT 1        /* out[i] = the position's loss (reduction none) */
-#define NLL_LOSS_PARTIALS 2         /* partials[group] = the group's sum of losses */
-#define NLL_LOSS_GO_PER_POSITION 4  /* go holds one upstream gradient per position (reduction none) */
-#define NLL_LOSS_DEN_PARTIALS 8     /* den_partials[group] = the group's sum of the targets' weights */
+/* flags bits: NLLLossDevice.Flags, by name (KernelContractTest) */
+#define NLL_LOSS_FLAG_STORE_OUT 1        /* out[i] = the position's loss (reduction none) */
+#define NLL_LOSS_FLAG_PARTIALS 2         /* partials[group] = the group's sum of losses */
+#define NLL_LOSS_FLAG_GO_PER_POSITION 4  /* go holds one upstream gradient per position (reduction none) */
+#define NLL_LOSS_FLAG_DEN_PARTIALS 8     /* den_partials[group] = the group's sum of the targets' weights */
 
 /*
  * For position i = n * S + s with target t_i and weight w (ones without one):
@@ -39,7 +40,7 @@ KERNEL void nll_loss_forward_backward(
     acc_t sum = 0;
     acc_t weights = 0;
     real_t reduced = 0;
-    if (gx != 0 && !(flags & NLL_LOSS_GO_PER_POSITION)) {
+    if (gx != 0 && !(flags & NLL_LOSS_FLAG_GO_PER_POSITION)) {
         reduced = -((go != 0 ? (real_t) go[0] : (real_t) 1) / (den != 0 ? (real_t) den[0] : (real_t) 1));
     }
     FOR_EACH_ITEM(i, positions) {
@@ -51,12 +52,12 @@ KERNEL void nll_loss_forward_backward(
             real_t l = -(real_t) x[xi] * wt;
             sum += l;
             weights += wt;
-            if (flags & NLL_LOSS_STORE_OUT) out[i] = (float) l;
+            if (flags & NLL_LOSS_FLAG_STORE_OUT) out[i] = (float) l;
             if (gx != 0) {
-                real_t g = (flags & NLL_LOSS_GO_PER_POSITION) ? -(go != 0 ? (real_t) go[i] : (real_t) 1) : reduced;
+                real_t g = (flags & NLL_LOSS_FLAG_GO_PER_POSITION) ? -(go != 0 ? (real_t) go[i] : (real_t) 1) : reduced;
                 gx[xi] = (float) (g * wt);
             }
-        } else if (flags & NLL_LOSS_STORE_OUT) {
+        } else if (flags & NLL_LOSS_FLAG_STORE_OUT) {
             out[i] = 0;
         }
     }
@@ -65,7 +66,7 @@ KERNEL void nll_loss_forward_backward(
     sum = group_sum(sum, scratch);
     weights = group_sum(weights, scratch);
     if (LOCAL_ID() == 0) {
-        if (flags & NLL_LOSS_PARTIALS) partials[GROUP_ID()] = sum;
-        if (flags & NLL_LOSS_DEN_PARTIALS) den_partials[GROUP_ID()] = weights;
+        if (flags & NLL_LOSS_FLAG_PARTIALS) partials[GROUP_ID()] = sum;
+        if (flags & NLL_LOSS_FLAG_DEN_PARTIALS) den_partials[GROUP_ID()] = weights;
     }
 }

@@ -24,9 +24,10 @@
 #define JL_TERM term
 #endif
 
-#define PW_STORE_OUT 1
-#define PW_PARTIALS 2
-#define PW_GO_PER_ELEMENT 4
+/* flags bits: PointwiseDevice.Flags, by name (KernelContractTest) */
+#define PW_FLAG_STORE_OUT 1
+#define PW_FLAG_PARTIALS 2
+#define PW_FLAG_GO_PER_ELEMENT 4
 
 KERNEL void pointwise_forward_backward(
         GLOBAL const float *a, GLOBAL const float *b, GLOBAL const float *c,
@@ -40,7 +41,7 @@ KERNEL void pointwise_forward_backward(
     acc_t sum = 0;
     int nd = contiguous ? 0 : (int) meta[0];
     GLOBAL const jl_long *shape = meta + 1;
-    real_t go_scalar = (real_t) (go != 0 && !(flags & PW_GO_PER_ELEMENT) ? go[0] : 1.0f) * (real_t) inv_divisor;
+    real_t go_scalar = (real_t) (go != 0 && !(flags & PW_FLAG_GO_PER_ELEMENT) ? go[0] : 1.0f) * (real_t) inv_divisor;
     FOR_EACH_ITEM(i, n) {
         jl_long oa = i, ob = i, oc = i, ow = i, opw = i;
         if (!contiguous) {
@@ -66,16 +67,16 @@ KERNEL void pointwise_forward_backward(
             continue;
         }
         real_t v = wv * term_value(JL_TERM, (real_t) p0, (real_t) p1, av, bv, cv, pwv);
-        if (flags & PW_STORE_OUT) out[i] = (float) v;
+        if (flags & PW_FLAG_STORE_OUT) out[i] = (float) v;
         sum += v;
         if (ga != 0 || gb != 0 || gc != 0) {
-            real_t gu = wv * ((flags & PW_GO_PER_ELEMENT) ? (go != 0 ? (real_t) go[i] : (real_t) 1) : go_scalar);
+            real_t gu = wv * ((flags & PW_FLAG_GO_PER_ELEMENT) ? (go != 0 ? (real_t) go[i] : (real_t) 1) : go_scalar);
             if (ga != 0) ga[i] = (float) (gu * term_grad(JL_TERM, 0, (real_t) p0, (real_t) p1, av, bv, cv, pwv));
             if (gb != 0) gb[i] = (float) (gu * term_grad(JL_TERM, 1, (real_t) p0, (real_t) p1, av, bv, cv, pwv));
             if (gc != 0) gc[i] = (float) (gu * term_grad(JL_TERM, 2, (real_t) p0, (real_t) p1, av, bv, cv, pwv));
         }
     }
-    if (flags & PW_PARTIALS) {
+    if (flags & PW_FLAG_PARTIALS) {
         sum = group_sum(sum, scratch);
         if (LOCAL_ID() == 0) partials[GROUP_ID()] = sum;
     }

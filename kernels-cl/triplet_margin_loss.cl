@@ -19,18 +19,19 @@
  */
 #include "pairwise_rows.h"
 
-#define TRIPLET_STORE_OUT 1
-#define TRIPLET_PARTIALS 2
-#define TRIPLET_GO_PER_ROW 4
+/* flags bits: TripletMarginLossDevice.Flags, by name (KernelContractTest) */
+#define TRIPLET_FLAG_STORE_OUT 1
+#define TRIPLET_FLAG_PARTIALS 2
+#define TRIPLET_FLAG_GO_PER_ROW 4
 
-/* The distance, picked by the host from dev.jloss.loss.Distance. */
-#define TRIPLET_P2 0      /* ||v||_2 */
-#define TRIPLET_P1 1      /* sum |v| */
-#define TRIPLET_PINF 2    /* max |v| */
-#define TRIPLET_PNEGINF 3 /* min |v| */
-#define TRIPLET_P0 4      /* #{v != 0} */
-#define TRIPLET_PGENERAL 5 /* (sum |v|^p)^(1/p) */
-#define TRIPLET_COSINE 6  /* 1 - <x, y> / (max(||x||, eps) max(||y||, eps)) */
+/* The distance, picked by the host from dev.jloss.Distance: TripletMarginLossDevice.Distances (KernelContractTest). */
+#define TRIPLET_DIST_P2 0      /* ||v||_2 */
+#define TRIPLET_DIST_P1 1      /* sum |v| */
+#define TRIPLET_DIST_PINF 2    /* max |v| */
+#define TRIPLET_DIST_PNEGINF 3 /* min |v| */
+#define TRIPLET_DIST_P0 4      /* #{v != 0} */
+#define TRIPLET_DIST_PGENERAL 5 /* (sum |v|^p)^(1/p) */
+#define TRIPLET_DIST_COSINE 6  /* 1 - <x, y> / (max(||x||, eps) max(||y||, eps)) */
 
 /* The pairs: (x operand, y operand). */
 #define TRIPLET_PAIR_X(q) ((q) == 2 ? 1 : 0)
@@ -52,10 +53,10 @@ DEVICE_FN real_t triplet_pow(real_t a, real_t e) { return jl_exp(e * jl_log(a));
 DEVICE_FN real_t triplet_norm_factor(int kind, real_t p, real_t v, real_t norm) {
     real_t a = jl_fabs(v);
     switch (kind) {
-    case TRIPLET_P1: return pair_signum(v);
-    case TRIPLET_P2: return v;
-    case TRIPLET_PINF:
-    case TRIPLET_PNEGINF: return a == norm || v != v ? pair_signum(v) : (real_t) 0;
+    case TRIPLET_DIST_P1: return pair_signum(v);
+    case TRIPLET_DIST_P2: return v;
+    case TRIPLET_DIST_PINF:
+    case TRIPLET_DIST_PNEGINF: return a == norm || v != v ? pair_signum(v) : (real_t) 0;
     default:
         if (p < 1) return v != 0 ? pair_signum(v) * triplet_pow(a, p - 1) : (real_t) 0;
         return p < 2 ? pair_signum(v) * triplet_pow(a, p - 1) : v * triplet_pow(a, p - 2);
@@ -72,7 +73,7 @@ DEVICE_FN real_t triplet_norm_factor(int kind, real_t p, real_t v, real_t norm) 
  *     c / norm^(p-1) (otherwise); nothing for p = 0, an empty row, or norm = 0 with finite p >= 1
  *   cosine pair: s = <x, y> / (nx ny), nx = max(||x||, eps):
  *     dx += -c y / (nx ny) + c s x / nx^2, dy likewise (PyTorch 1.13's clamped-norm backward)
- * upstream: go[r] (flags & TRIPLET_GO_PER_ROW), else (go ? go[0] : 1) / divisor.
+ * upstream: go[r] (flags & TRIPLET_FLAG_GO_PER_ROW), else (go ? go[0] : 1) / divisor.
  * Double options (p, eps, margin) arrive as float hi + lo pairs.
  * NOTE: NaN follows Java's Math.max/min: a NaN distance makes the loss NaN and the row's gradient 0.
  */
@@ -92,13 +93,14 @@ KERNEL void triplet_margin_loss_forward_backward(
     const real_t p = pair_real(p_hi, p_lo);
     const real_t eps = pair_real(eps_hi, eps_lo);
     const real_t margin = pair_real(margin_hi, margin_lo);
-    const int cosine = kind == TRIPLET_COSINE;
-    const int extreme = kind == TRIPLET_PINF || kind == TRIPLET_PNEGINF;
+    const int cosine = kind == TRIPLET_DIST_COSINE;
+    const int extreme = kind == TRIPLET_DIST_PINF || kind == TRIPLET_DIST_PNEGINF;
     const int npairs = swap ? 3 : 2;
     const int want_grad = ga != 0 || gp != 0 || gn != 0;
     /* every operand has the same row length: every pair reads all three with step 1 */
     const int same_length = ca == cp && cp == cn;
-    const real_t go_scalar = (go != 0 && !(flags & TRIPLET_GO_PER_ROW) ? (real_t) go[0] : (real_t) 1) / (real_t) divisor;
+    const real_t go_scalar =
+            (go != 0 && !(flags & TRIPLET_FLAG_GO_PER_ROW) ? (real_t) go[0] : (real_t) 1) / (real_t) divisor;
     /* each pair's broadcast length and the steps its x and y rows are read with (0: re-read) */
     jl_long len[3];
     jl_long sx[3];
@@ -112,7 +114,7 @@ KERNEL void triplet_margin_loss_forward_backward(
         sy[q] = cy == len[q] ? 1 : 0;
         if (q < npairs && (!sx[q] || !sy[q])) second = second || want_grad;
     }
-    const int op = kind == TRIPLET_PINF ? PAIR_MAX : kind == TRIPLET_PNEGINF ? PAIR_MIN : PAIR_SUM;
+    const int op = kind == TRIPLET_DIST_PINF ? PAIR_MAX : kind == TRIPLET_DIST_PNEGINF ? PAIR_MIN : PAIR_SUM;
     const int nv = cosine ? 3 * npairs : npairs;
     acc_t loss_sum = 0;
     for (jl_long first = GROUP_ID() * per_group; first < rows; first += NUM_GROUPS() * per_group) {
@@ -121,7 +123,7 @@ KERNEL void triplet_margin_loss_forward_backward(
         jl_long off[3] = {0, 0, 0};
         /* 1. per pair: the norm's sum or extreme; cosine: <x, y>, ||x||^2, ||y||^2 */
         acc_t v[PAIR_MAX_VALUES];
-        for (int k = 0; k < PAIR_MAX_VALUES; k++) v[k] = kind == TRIPLET_PNEGINF ? (acc_t) INFINITY : (acc_t) 0;
+        for (int k = 0; k < PAIR_MAX_VALUES; k++) v[k] = kind == TRIPLET_DIST_PNEGINF ? (acc_t) INFINITY : (acc_t) 0;
         if (live) {
             for (int k = 0; k < 3; k++) off[k] = pair_row_offset(meta, k, r, cols[k]);
             for (int q = 0; q < 3; q++) {
@@ -144,11 +146,11 @@ KERNEL void triplet_margin_loss_forward_backward(
                         real_t t = u - w + eps;
                         real_t a = jl_fabs(t);
                         switch (kind) {
-                        case TRIPLET_P2: s0 += t * t; break;
-                        case TRIPLET_P1: s0 += a; break;
-                        case TRIPLET_PINF: s0 = pair_combine(PAIR_MAX, s0, a); break;
-                        case TRIPLET_PNEGINF: s0 = pair_combine(PAIR_MIN, s0, a); break;
-                        case TRIPLET_P0: s0 += t != 0 ? 1 : 0; break;
+                        case TRIPLET_DIST_P2: s0 += t * t; break;
+                        case TRIPLET_DIST_P1: s0 += a; break;
+                        case TRIPLET_DIST_PINF: s0 = pair_combine(PAIR_MAX, s0, a); break;
+                        case TRIPLET_DIST_PNEGINF: s0 = pair_combine(PAIR_MIN, s0, a); break;
+                        case TRIPLET_DIST_P0: s0 += t != 0 ? 1 : 0; break;
                         default: s0 += triplet_pow(a, p); break;
                         }
                     }
@@ -176,9 +178,9 @@ KERNEL void triplet_margin_loss_forward_backward(
                 dist[q] = 1 - sim[q];
             } else if (len[q] == 0) {
                 dist[q] = 0;
-            } else if (kind == TRIPLET_P2) {
+            } else if (kind == TRIPLET_DIST_P2) {
                 dist[q] = jl_sqrt((real_t) v[q]);
-            } else if (kind == TRIPLET_PGENERAL) {
+            } else if (kind == TRIPLET_DIST_PGENERAL) {
                 dist[q] = triplet_pow((real_t) v[q], 1 / p);
             } else {
                 dist[q] = v[q];
@@ -189,12 +191,12 @@ KERNEL void triplet_margin_loss_forward_backward(
         const real_t z = margin + dist[0] - (swap ? pair_min(dan, dsw) : dan);
         if (live && lane == 0) {
             real_t l = pair_clamp0(z);
-            if (flags & TRIPLET_STORE_OUT) out[r] = (float) l;
+            if (flags & TRIPLET_FLAG_STORE_OUT) out[r] = (float) l;
             loss_sum += l;
         }
         real_t c = 0;
         if (live && want_grad && z >= 0) {
-            c = (flags & TRIPLET_GO_PER_ROW) ? (go != 0 ? (real_t) go[r] : (real_t) 1) : go_scalar;
+            c = (flags & TRIPLET_FLAG_GO_PER_ROW) ? (go != 0 ? (real_t) go[r] : (real_t) 1) : go_scalar;
         }
         /* each pair's coefficient (0 where the pair gives no gradient) and, for a p-norm, its factor K */
         real_t coef[3];
@@ -208,11 +210,11 @@ KERNEL void triplet_margin_loss_forward_backward(
             if (q >= npairs || cq == 0 || cosine) {
                 continue;
             }
-            if (kind == TRIPLET_P0 || len[q] == 0 || (p >= 1 && norm == 0 && !extreme)) {
+            if (kind == TRIPLET_DIST_P0 || len[q] == 0 || (p >= 1 && norm == 0 && !extreme)) {
                 coef[q] = 0;
-            } else if (kind == TRIPLET_P1 || extreme) {
+            } else if (kind == TRIPLET_DIST_P1 || extreme) {
                 scale[q] = cq; /* ±inf: divided by the count below */
-            } else if (kind == TRIPLET_P2) {
+            } else if (kind == TRIPLET_DIST_P2) {
                 scale[q] = cq / norm;
             } else if (p < 1) {
                 scale[q] = cq * triplet_pow(norm, 1 - p);
@@ -310,7 +312,7 @@ KERNEL void triplet_margin_loss_forward_backward(
             }
         }
     }
-    if (flags & TRIPLET_PARTIALS) {
+    if (flags & TRIPLET_FLAG_PARTIALS) {
         loss_sum = group_sum(loss_sum, scratch);
         if (LOCAL_ID() == 0) partials[GROUP_ID()] = loss_sum;
     }

@@ -72,7 +72,6 @@ class BackendRegistryTest {
         assertTrue(d.contains("cpu     available"), d);
     }
 
-    /** kernels-cl/loss_terms.h's TERM_* ids must be PointwiseTerm's ordinals: the GPU kernels switch on them. */
     /** Every loss family has a kernel in every backend that starts here (each backend's table is one line per family). */
     @Test
     void everyBackendImplementsEveryFamily() {
@@ -84,6 +83,7 @@ class BackendRegistryTest {
         }
     }
 
+    /** kernels-cl/loss_terms.h's TERM_* ids must be PointwiseTerm's ordinals: the GPU kernels switch on them. */
     @Test
     void kernelTermIdsMatchTheJavaTerms() throws IOException {
         String header;

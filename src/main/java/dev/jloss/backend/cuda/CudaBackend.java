@@ -214,8 +214,9 @@ public final class CudaBackend extends DeviceBackend {
         }
     }
 
+    /** {@code options} are OpenCL build options: the fatbin is built once, for every launch. */
     @Override
-    public void launch(String file, String kernel, String defines, long groups, Object... args) {
+    protected void launch(String file, String kernel, String options, long groups, Object... args) {
         if (groups <= 0) {
             return;
         }

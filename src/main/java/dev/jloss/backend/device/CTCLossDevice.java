@@ -27,13 +27,16 @@ import dev.jloss.plan.LossKernel;
  * exact message, when a result of the call is first read.
  */
 final class CTCLossDevice implements LossKernel<CTCLossPlan> {
-    private static final int CONCATENATED = 1;
-    private static final int STORE_OUT = 2;
-    private static final int PARTIALS = 4;
-    private static final int GRAD = 8;
-    private static final int ZERO_INFINITY = 16;
-    private static final int MEAN = 32;
-    private static final int GO_PER_SAMPLE = 64;
+    /** {@code flags} bits of {@code ctc_loss_forward_backward}: {@code CTC_FLAG_<NAME>} in ctc_loss.cl. */
+    static final class Flags {
+        static final int CONCATENATED = 1;
+        static final int STORE_OUT = 2;
+        static final int PARTIALS = 4;
+        static final int GRAD = 8;
+        static final int ZERO_INFINITY = 16;
+        static final int MEAN = 32;
+        static final int GO_PER_SAMPLE = 64;
+    }
 
     private final DeviceBackend dev;
 
@@ -63,11 +66,11 @@ final class CTCLossDevice implements LossKernel<CTCLossPlan> {
             throw new BackendException(dev.name() + ": ctc_loss needs more than 2^63 bytes of device memory for "
                     + "its alpha matrices (T=" + p.maxTime() + ", N=" + batch + ", S=" + capacity + ")", e);
         }
-        int flags = (p.concatenated() ? CONCATENATED : 0) | (wantGrad ? GRAD : 0)
-                | (p.zeroInfinity() ? ZERO_INFINITY : 0) | (p.reduction() == Reduction.MEAN ? MEAN : 0)
-                | (none ? GO_PER_SAMPLE : 0);
+        int flags = (p.concatenated() ? Flags.CONCATENATED : 0) | (wantGrad ? Flags.GRAD : 0)
+                | (p.zeroInfinity() ? Flags.ZERO_INFINITY : 0) | (p.reduction() == Reduction.MEAN ? Flags.MEAN : 0)
+                | (none ? Flags.GO_PER_SAMPLE : 0);
         if (out != null) {
-            flags |= none ? STORE_OUT : PARTIALS;
+            flags |= none ? Flags.STORE_OUT : Flags.PARTIALS;
         }
         Object[] lengths = {typed(args[2], DType.INT64), typed(args[2], DType.INT32),
             typed(args[3], DType.INT64), typed(args[3], DType.INT32)};
@@ -79,17 +82,15 @@ final class CTCLossDevice implements LossKernel<CTCLossPlan> {
         try {
             if (p.concatenated()) {
                 offsets = dev.allocate(Math.max(batch, 1) * 8);
-                dev.launch("ctc_loss", "ctc_loss_offsets", "", 1, lengths[2], lengths[3], batch, capacity, offsets,
-                        err.flag());
+                ctcLossOffsets(lengths[2], lengths[3], batch, capacity, offsets, err.flag());
             }
-            if ((flags & PARTIALS) != 0) {
+            if ((flags & Flags.PARTIALS) != 0) {
                 partials = dev.allocate(Math.max(groups, 1) * dev.accBytes());
             }
             if (groups > 0) {
                 work = dev.allocate(workBytes);
                 iwork = dev.allocate(iworkBytes);
-                dev.launch("ctc_loss", "ctc_loss_forward_backward", "", groups,
-                        DeviceBackend.handle(args[0]),
+                ctcLossForwardBackward(groups, DeviceBackend.handle(args[0]),
                         typed(args[1], DType.INT64), typed(args[1], DType.INT32), typed(args[1], DType.FLOAT32),
                         lengths[0], lengths[1], lengths[2], lengths[3], offsets,
                         p.maxTime(), batch, p.classes(), p.blank(), capacity, cells, flags, work, iwork,
@@ -98,8 +99,7 @@ final class CTCLossDevice implements LossKernel<CTCLossPlan> {
             }
             if (partials != null) {
                 float divisor = p.reduction() == Reduction.MEAN ? batch : 1;
-                dev.launch("reduce", "reduce_partials", "", 1,
-                        partials, groups, null, 0L, divisor, DeviceBackend.handle(out), null);
+                dev.reducePartials(partials, groups, divisor, DeviceBackend.handle(out));
             }
             DeviceBackend.attach(err, out, grad);
             err = null;
@@ -112,6 +112,30 @@ final class CTCLossDevice implements LossKernel<CTCLossPlan> {
                 err.release();
             }
         }
+    }
+
+    /**
+     * {@code ctc_loss_offsets} (ctc_loss.cl), one work-group: each sample's first label in the
+     * concatenated targets ({@code tl64}/{@code tl32}: the target lengths); checks the lengths and
+     * that they sum to {@code total}.
+     */
+    private void ctcLossOffsets(Object tl64, Object tl32, long nSamples, long total, Object offsets, Object err) {
+        dev.launch("ctc_loss", "ctc_loss_offsets", "", 1, tl64, tl32, nSamples, total, offsets, err);
+    }
+
+    /**
+     * {@code ctc_loss_forward_backward} (ctc_loss.cl), one work-group per sample ({@code groups} of
+     * them): targets {@code tg64}/{@code tg32}/{@code tgf}, input lengths {@code il64}/{@code il32},
+     * target lengths {@code tl64}/{@code tl32}, by dtype.
+     */
+    private void ctcLossForwardBackward(long groups, Object lp, Object tg64, Object tg32, Object tgf, Object il64,
+                                        Object il32, Object tl64, Object tl32, Object offsets, long maxTime,
+                                        long nSamples, long classes, long blank, long capacity, long cells, int flags,
+                                        Object work, Object iwork, Object go, Object out, Object partials,
+                                        Object grad, Object err) {
+        dev.launch("ctc_loss", "ctc_loss_forward_backward", "", groups, lp, tg64, tg32, tgf, il64, il32, tl64, tl32,
+                offsets, maxTime, nSamples, classes, blank, capacity, cells, flags, work, iwork, go, out, partials,
+                grad, err);
     }
 
     /** The tensor's device buffer when it has {@code dtype}, else null (the kernel's typed pointer arguments). */

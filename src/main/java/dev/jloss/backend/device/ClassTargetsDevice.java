@@ -38,9 +38,9 @@ final class ClassTargetsDevice {
         Object partials = dev.allocate(groups * dev.accBytes());
         Object den = dev.allocate(dev.accBytes());
         try {
-            dev.launch("class_targets", "class_targets_weight_sum", "", groups, int64(target), int32(target), weight,
-                    positions, classes, ignoreIndex, partials, err.flag());
-            dev.launch("reduce", "reduce_partials", "", 1, null, 0L, partials, groups, 1f, null, den);
+            classTargetsWeightSum(dev, groups, int64(target), int32(target), weight, positions, classes, ignoreIndex,
+                    partials, err.flag());
+            dev.reducePartials(null, 0, partials, groups, 1f, null, den);
             Object result = den;
             den = null;
             return result;
@@ -48,6 +48,14 @@ final class ClassTargetsDevice {
             dev.release(partials);
             dev.release(den);
         }
+    }
+
+    /** {@code class_targets_weight_sum} (class_targets.cl) over {@code groups} work-groups. */
+    private static void classTargetsWeightSum(DeviceBackend dev, long groups, Object t64, Object t32, Object w,
+                                              long positions, long classes, long ignoreIndex, Object denPartials,
+                                              Object err) {
+        dev.launch("class_targets", "class_targets_weight_sum", "", groups, t64, t32, w, positions, classes,
+                ignoreIndex, denPartials, err);
     }
 
     /**

@@ -17,9 +17,15 @@ import dev.jloss.plan.RowBroadcast;
  * so there is no error flag.
  */
 final class CosineEmbeddingLossDevice implements LossKernel<CosineEmbeddingLossPlan> {
-    private static final int STORE_OUT = 1;
-    private static final int PARTIALS = 2;
-    private static final int GO_PER_ROW = 4;
+    /**
+     * {@code flags} bits of {@code cosine_embedding_loss_forward_backward}:
+     * {@code COSINE_EMB_FLAG_<NAME>} in cosine_embedding_loss.cl.
+     */
+    static final class Flags {
+        static final int STORE_OUT = 1;
+        static final int PARTIALS = 2;
+        static final int GO_PER_ROW = 4;
+    }
 
     private final DeviceBackend dev;
 
@@ -49,9 +55,9 @@ final class CosineEmbeddingLossDevice implements LossKernel<CosineEmbeddingLossP
         try {
             meta = PairwiseRows.meta(dev, layout);
             sinks = new PairwiseRows.Sinks(dev, layout, grads, 2);
-            int flags = none ? GO_PER_ROW : 0;
+            int flags = none ? Flags.GO_PER_ROW : 0;
             if (out != null) {
-                flags |= none ? STORE_OUT : PARTIALS;
+                flags |= none ? Flags.STORE_OUT : Flags.PARTIALS;
             }
             if (out != null && !none) {
                 partials = dev.allocate(groups * dev.accBytes());
@@ -59,8 +65,7 @@ final class CosineEmbeddingLossDevice implements LossKernel<CosineEmbeddingLossP
             if (out != null || sinks.any()) {
                 Object target = DeviceBackend.handle(args[2]);
                 DType tt = p.targetType();
-                dev.launch("cosine_embedding_loss", "cosine_embedding_loss_forward_backward", PairwiseRows.defines(), groups,
-                        DeviceBackend.handle(args[0]), DeviceBackend.handle(args[1]),
+                cosineEmbeddingLossForwardBackward(groups, DeviceBackend.handle(args[0]), DeviceBackend.handle(args[1]),
                         tt == DType.FLOAT32 ? target : null, tt == DType.INT64 ? target : null,
                         tt == DType.INT32 ? target : null,
                         meta, rows, d1, d2, seg,
@@ -70,8 +75,7 @@ final class CosineEmbeddingLossDevice implements LossKernel<CosineEmbeddingLossP
                         sinks.target[0], sinks.target[1]);
             }
             if (partials != null) {
-                dev.launch("reduce", "reduce_partials", "", 1,
-                        partials, groups, null, 0L, (float) divisor, DeviceBackend.handle(out), null);
+                dev.reducePartials(partials, groups, divisor, DeviceBackend.handle(out));
             }
             sinks.fold();
         } finally {
@@ -81,5 +85,20 @@ final class CosineEmbeddingLossDevice implements LossKernel<CosineEmbeddingLossP
                 sinks.release();
             }
         }
+    }
+
+    /**
+     * {@code cosine_embedding_loss_forward_backward} (cosine_embedding_loss.cl) over {@code groups}
+     * work-groups, with {@link PairwiseRows#options()}; the target is one of {@code targetF},
+     * {@code targetL}, {@code targetI} (float32, int64, int32).
+     */
+    private void cosineEmbeddingLossForwardBackward(long groups, Object x1, Object x2, Object targetF, Object targetL,
+                                                    Object targetI, Object meta, long rows, long d1, long d2,
+                                                    long segHint, float marginHi, float marginLo, float epsilon,
+                                                    int flags, Object out, Object partials, Object go, long divisor,
+                                                    Object g1, Object g2) {
+        dev.launch("cosine_embedding_loss", "cosine_embedding_loss_forward_backward", PairwiseRows.options(), groups,
+                x1, x2, targetF, targetL, targetI, meta, rows, d1, d2, segHint, marginHi, marginLo, epsilon, flags,
+                out, partials, go, divisor, g1, g2);
     }
 }

@@ -23,12 +23,18 @@ final class CrossEntropyLossDevice implements LossKernel<CrossEntropyLossPlan> {
     /** Rows (without K-dim) at least this long get a work-group each; shorter rows a work-item each. */
     static final long WIDE_CLASSES = 64;
 
-    private static final int STORE_OUT = 1;
-    private static final int PARTIALS = 2;
-    private static final int GO_PER_POSITION = 4;
-    private static final int MEAN = 8;
-    private static final int WIDE = 16;
-    private static final int DEN_PARTIALS = 32;
+    /**
+     * {@code flags} bits of {@code cross_entropy_forward_backward}:
+     * {@code CROSS_ENTROPY_FLAG_<NAME>} in cross_entropy.cl.
+     */
+    static final class Flags {
+        static final int STORE_OUT = 1;
+        static final int PARTIALS = 2;
+        static final int GO_PER_POSITION = 4;
+        static final int MEAN = 8;
+        static final int WIDE = 16;
+        static final int DEN_PARTIALS = 32;
+    }
 
     private final DeviceBackend dev;
 
@@ -55,12 +61,12 @@ final class CrossEntropyLossDevice implements LossKernel<CrossEntropyLossPlan> {
         boolean wide = p.spatial() == 1 && classes >= WIDE_CLASSES;
         long groups = wide ? Math.min(positions, dev.computeUnits() * 8L) : dev.groupsFor(positions);
         boolean denFirst = mean && !probabilities && grad != null;
-        int flags = (none ? GO_PER_POSITION : 0) | (mean ? MEAN : 0) | (wide ? WIDE : 0);
+        int flags = (none ? Flags.GO_PER_POSITION : 0) | (mean ? Flags.MEAN : 0) | (wide ? Flags.WIDE : 0);
         if (out != null) {
-            flags |= none ? STORE_OUT : PARTIALS;
+            flags |= none ? Flags.STORE_OUT : Flags.PARTIALS;
         }
         if (mean && !probabilities && out != null && !denFirst) {
-            flags |= DEN_PARTIALS;
+            flags |= Flags.DEN_PARTIALS;
         }
         float[] weight = p.weight();
         double weightTotal = classes;
@@ -83,14 +89,13 @@ final class CrossEntropyLossDevice implements LossKernel<CrossEntropyLossPlan> {
             if (denFirst) {
                 den = ClassTargetsDevice.weightSum(dev, target, w, positions, classes, p.ignoreIndex(), err);
             }
-            if ((flags & PARTIALS) != 0) {
+            if ((flags & Flags.PARTIALS) != 0) {
                 partials = dev.allocate(groups * dev.accBytes());
             }
-            if ((flags & DEN_PARTIALS) != 0) {
+            if ((flags & Flags.DEN_PARTIALS) != 0) {
                 denPartials = dev.allocate(groups * dev.accBytes());
             }
-            dev.launch("cross_entropy", "cross_entropy_forward_backward", "", groups,
-                    DeviceBackend.handle(args[0]),
+            crossEntropyForwardBackward(groups, DeviceBackend.handle(args[0]),
                     probabilities ? null : ClassTargetsDevice.int64(target),
                     probabilities ? null : ClassTargetsDevice.int32(target),
                     probabilities ? DeviceBackend.handle(target) : null, w,
@@ -103,8 +108,7 @@ final class CrossEntropyLossDevice implements LossKernel<CrossEntropyLossPlan> {
                 Object d = denPartials != null ? denPartials : den;
                 long nd = denPartials != null ? groups : den != null ? 1 : 0;
                 float divisor = mean && probabilities ? positions : 1f;
-                dev.launch("reduce", "reduce_partials", "", 1, partials, groups, d, nd, divisor,
-                        DeviceBackend.handle(out), null);
+                dev.reducePartials(partials, groups, d, nd, divisor, DeviceBackend.handle(out), null);
             }
             if (err != null) {
                 DeviceBackend.attach(err, out, grad);
@@ -119,5 +123,15 @@ final class CrossEntropyLossDevice implements LossKernel<CrossEntropyLossPlan> {
                 err.release();
             }
         }
+    }
+
+    /** {@code cross_entropy_forward_backward} (cross_entropy.cl) over {@code groups} work-groups. */
+    private void crossEntropyForwardBackward(long groups, Object x, Object t64, Object t32, Object q, Object w,
+                                             long positions, long classes, long spatial, long ignoreIndex,
+                                             float labelSmoothing, float weightTotal, int flags, Object den, Object go,
+                                             Object out, Object partials, Object denPartials, Object gx, Object err) {
+        dev.launch("cross_entropy", "cross_entropy_forward_backward", "", groups, x, t64, t32, q, w, positions,
+                classes, spatial, ignoreIndex, labelSmoothing, weightTotal, flags, den, go, out, partials,
+                denPartials, gx, err);
     }
 }

@@ -29,9 +29,9 @@ import java.util.function.IntFunction;
  * ({@code dev.jloss.backend.device.<Family>Device}, found by the family's name, with the same
  * kernel names and argument order in {@code kernels-cl/} and {@code kernels-cu/}).
  *
- * <p>Kernel arguments are passed as: a device handle (from {@link #handle(Tensor)} or
- * {@link #allocate}), {@code null} for an absent buffer, {@link Long} (jl_long), {@link Integer}
- * (int) or {@link Float} (float).
+ * <p>Each kernel is launched by one typed method with the kernel's parameters ({@link #reducePartials},
+ * {@link #broadcastSum}, and one per kernel in its family's launcher) over the driver's untyped
+ * {@link #launch}.
  */
 public abstract class DeviceBackend implements Backend {
 
@@ -66,10 +66,18 @@ public abstract class DeviceBackend implements Backend {
     /**
      * Enqueues kernel {@code kernel} of kernel file {@code file} ({@code pointwise} for
      * {@code kernels-cl/pointwise.cl} / {@code kernels-cu/pointwise.cu}) over {@code groups}
-     * work-groups of {@link #wgs()} work-items. {@code defines} specialise an OpenCL build
-     * ({@code -DTERM=3}); a CUDA build ignores them, so they may only duplicate a kernel argument.
+     * work-groups of {@link #wgs()} work-items; nothing for {@code groups <= 0}. {@code options}
+     * are extra OpenCL build options ({@code -DTERM=3}); the CUDA fatbin is built once, so a CUDA
+     * driver ignores them: they may only specialise what a kernel argument already says, or tune
+     * the work split on CPU devices.
+     *
+     * <p>{@code args} are the kernel's arguments in order: a device handle (from {@link #handle(Tensor)}
+     * or {@link #allocate}), {@code null} for an absent buffer, {@link Long} (jl_long), {@link Integer}
+     * (int) or {@link Float} (float). Only the typed method of each kernel calls this (one per kernel:
+     * {@link #reducePartials}, {@link #broadcastSum}, and each launcher's own), so every argument list
+     * is written once, against the kernel's signature ({@code KernelContractTest} checks them).
      */
-    public abstract void launch(String file, String kernel, String defines, long groups, Object... args);
+    protected abstract void launch(String file, String kernel, String options, long groups, Object... args);
 
     /** Work-group (block) size of every launch; {@code WGS} in the kernels. */
     public abstract int wgs();
@@ -281,8 +289,33 @@ public abstract class DeviceBackend implements Backend {
      */
     public void emptyReduction(Tensor out, boolean mean) {
         if (out != null) {
-            launch("reduce", "reduce_partials", "", 1, null, 0L, null, 0L, mean ? Float.NaN : 1f, handle(out), null);
+            reducePartials(null, 0, null, 0, mean ? Float.NaN : 1f, handle(out), null);
         }
+    }
+
+    /**
+     * {@code reduce_partials} ({@code kernels-cl/reduce.cl}), one work-group: adds {@code n} partial
+     * sums in a fixed order and divides by the sum of {@code nDen} partial denominators, or by
+     * {@code divisor} when {@code nDen} is 0; writes the loss to {@code out} and the denominator used
+     * to {@code denOut} (each when not null). Partials and denominators are {@link #accBytes()} each.
+     */
+    final void reducePartials(Object partials, long n, Object den, long nDen, float divisor, Object out,
+                              Object denOut) {
+        launch("reduce", "reduce_partials", "", 1, partials, n, den, nDen, divisor, out, denOut);
+    }
+
+    /** {@link #reducePartials} of a loss whose denominator is known on the host (1 for a sum). */
+    final void reducePartials(Object partials, long n, float divisor, Object out) {
+        reducePartials(partials, n, null, 0, divisor, out, null);
+    }
+
+    /**
+     * {@code broadcast_sum} ({@code kernels-cl/reduce.cl}): {@code dst[j]} = the sum, in a fixed order,
+     * of the elements of {@code full} (the broadcast shape, contiguous) that read element {@code j} of
+     * an operand; {@code meta} = {nd, shape[nd], the operand's strides[nd]} (stride 0 where broadcast).
+     */
+    final void broadcastSum(Object full, Object meta, Object dst, long nDst) {
+        launch("reduce", "broadcast_sum", "", groupsFor(nDst), full, meta, dst, nDst);
     }
 
     /** Uploads a small host array (an option tensor, launch metadata). */

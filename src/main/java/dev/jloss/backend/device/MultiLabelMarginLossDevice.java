@@ -22,11 +22,17 @@ final class MultiLabelMarginLossDevice implements LossKernel<MultiLabelMarginLos
     /** At most this much scratch (the wide rows' target masks) per call; fewer work-groups beyond. */
     private static final long SCRATCH_BYTES = 64L << 20;
 
-    private static final int STORE_OUT = 1;
-    private static final int PARTIALS = 2;
-    private static final int GO_PER_ROW = 4;
-    private static final int MEAN = 8;
-    private static final int WIDE = 16;
+    /**
+     * {@code flags} bits of {@code multilabel_margin_loss_forward_backward}:
+     * {@code MULTILABEL_MARGIN_FLAG_<NAME>} in multilabel_margin_loss.cl.
+     */
+    static final class Flags {
+        static final int STORE_OUT = 1;
+        static final int PARTIALS = 2;
+        static final int GO_PER_ROW = 4;
+        static final int MEAN = 8;
+        static final int WIDE = 16;
+    }
 
     private final DeviceBackend dev;
 
@@ -47,9 +53,10 @@ final class MultiLabelMarginLossDevice implements LossKernel<MultiLabelMarginLos
         long groups = wide
                 ? Math.max(1, Math.min(Math.min(rows, dev.computeUnits() * 8L), SCRATCH_BYTES / (4 * classes)))
                 : dev.groupsFor(rows);
-        int flags = (none ? GO_PER_ROW : 0) | (p.reduction() == Reduction.MEAN ? MEAN : 0) | (wide ? WIDE : 0);
+        int flags = (none ? Flags.GO_PER_ROW : 0) | (p.reduction() == Reduction.MEAN ? Flags.MEAN : 0)
+                | (wide ? Flags.WIDE : 0);
         if (out != null) {
-            flags |= none ? STORE_OUT : PARTIALS;
+            flags |= none ? Flags.STORE_OUT : Flags.PARTIALS;
         }
         Object mask = null;
         Object partials = null;
@@ -60,17 +67,16 @@ final class MultiLabelMarginLossDevice implements LossKernel<MultiLabelMarginLos
                 mask = dev.allocate(bytes);
                 dev.fill(mask, bytes, 0);
             }
-            if ((flags & PARTIALS) != 0) {
+            if ((flags & Flags.PARTIALS) != 0) {
                 partials = dev.allocate(groups * dev.accBytes());
             }
-            dev.launch("multilabel_margin_loss", "multilabel_margin_loss_forward_backward", "", groups,
-                    DeviceBackend.handle(args[0]), DeviceBackend.handle(args[1]), rows, classes, flags, mask,
+            multilabelMarginLossForwardBackward(groups, DeviceBackend.handle(args[0]), DeviceBackend.handle(args[1]),
+                    rows, classes, flags, mask,
                     none ? DeviceBackend.handle(out) : null, partials, DeviceBackend.handle(gradOutput),
                     DeviceBackend.handle(grad), err.flag());
             if (partials != null) {
                 float divisor = p.reduction() == Reduction.MEAN ? rows : 1;
-                dev.launch("reduce", "reduce_partials", "", 1,
-                        partials, groups, null, 0L, divisor, DeviceBackend.handle(out), null);
+                dev.reducePartials(partials, groups, divisor, DeviceBackend.handle(out));
             }
             DeviceBackend.attach(err, out, grad);
             err = null;
@@ -81,6 +87,14 @@ final class MultiLabelMarginLossDevice implements LossKernel<MultiLabelMarginLos
                 err.release();
             }
         }
+    }
+
+    /** {@code multilabel_margin_loss_forward_backward} (multilabel_margin_loss.cl) over {@code groups} work-groups. */
+    private void multilabelMarginLossForwardBackward(long groups, Object x, Object target, long rows, long classes,
+                                                     int flags, Object isTarget, Object out, Object partials,
+                                                     Object go, Object gx, Object err) {
+        dev.launch("multilabel_margin_loss", "multilabel_margin_loss_forward_backward", "", groups, x, target, rows,
+                classes, flags, isTarget, out, partials, go, gx, err);
     }
 
     /** The CPU backend's message for the invalid target entry at flat index {@code i}. */

@@ -19,11 +19,17 @@ final class MultiLabelSoftMarginLossDevice implements LossKernel<MultiLabelSoftM
     /** Rows with at least this many terms get a work-group each; shorter rows one work-item each. */
     static final long WIDE_CLASSES = 32;
 
-    private static final int STORE_OUT = 1;
-    private static final int PARTIALS = 2;
-    private static final int GO_PER_ROW = 4;
-    private static final int MEAN = 8;
-    private static final int WIDE = 16;
+    /**
+     * {@code flags} bits of {@code multilabel_soft_margin_loss_forward_backward}:
+     * {@code MULTILABEL_SOFT_MARGIN_FLAG_<NAME>} in multilabel_soft_margin_loss.cl.
+     */
+    static final class Flags {
+        static final int STORE_OUT = 1;
+        static final int PARTIALS = 2;
+        static final int GO_PER_ROW = 4;
+        static final int MEAN = 8;
+        static final int WIDE = 16;
+    }
 
     private final DeviceBackend dev;
 
@@ -42,9 +48,10 @@ final class MultiLabelSoftMarginLossDevice implements LossKernel<MultiLabelSoftM
         }
         boolean wide = classes >= WIDE_CLASSES;
         long groups = wide ? Math.max(1, Math.min(rows, dev.computeUnits() * 8L)) : dev.groupsFor(rows);
-        int flags = (none ? GO_PER_ROW : 0) | (p.reduction() == Reduction.MEAN ? MEAN : 0) | (wide ? WIDE : 0);
+        int flags = (none ? Flags.GO_PER_ROW : 0) | (p.reduction() == Reduction.MEAN ? Flags.MEAN : 0)
+                | (wide ? Flags.WIDE : 0);
         if (out != null) {
-            flags |= none ? STORE_OUT : PARTIALS;
+            flags |= none ? Flags.STORE_OUT : Flags.PARTIALS;
         }
         long[] shape = p.shape();
         int axis = p.classAxis();
@@ -70,13 +77,13 @@ final class MultiLabelSoftMarginLossDevice implements LossKernel<MultiLabelSoftM
             if (p.weight() != null) {
                 w = dev.constant(p.weight());
             }
-            if ((flags & PARTIALS) != 0) {
+            if ((flags & Flags.PARTIALS) != 0) {
                 partials = dev.allocate(groups * dev.accBytes());
             }
             if (fold) {
                 temp = dev.allocate(Tensor.numel(shape) * 4);
             }
-            dev.launch("multilabel_soft_margin_loss", "multilabel_soft_margin_loss_forward_backward", "", groups,
+            multilabelSoftMarginLossForwardBackward(groups,
                     DeviceBackend.handle(args[0]), DeviceBackend.handle(args[1]), w, meta,
                     rows, classes, p.divisor(), p.inputStrides()[axis], p.targetStrides()[axis],
                     weightStrides[axis], full[axis], flags,
@@ -84,8 +91,7 @@ final class MultiLabelSoftMarginLossDevice implements LossKernel<MultiLabelSoftM
                     fold ? temp : DeviceBackend.handle(grad));
             if (partials != null) {
                 float divisor = p.reduction() == Reduction.MEAN ? rows : 1;
-                dev.launch("reduce", "reduce_partials", "", 1,
-                        partials, groups, null, 0L, divisor, DeviceBackend.handle(out), null);
+                dev.reducePartials(partials, groups, divisor, DeviceBackend.handle(out));
             }
             if (fold && Tensor.numel(shape) > 0) {
                 long[] bm = new long[1 + 2 * shape.length];
@@ -93,8 +99,7 @@ final class MultiLabelSoftMarginLossDevice implements LossKernel<MultiLabelSoftM
                 System.arraycopy(shape, 0, bm, 1, shape.length);
                 System.arraycopy(p.inputStrides(), 0, bm, 1 + shape.length, shape.length);
                 foldMeta = dev.constant(bm);
-                dev.launch("reduce", "broadcast_sum", "", dev.groupsFor(grad.numel()),
-                        temp, foldMeta, DeviceBackend.handle(grad), grad.numel());
+                dev.broadcastSum(temp, foldMeta, DeviceBackend.handle(grad), grad.numel());
             }
         } finally {
             dev.release(meta);
@@ -103,6 +108,19 @@ final class MultiLabelSoftMarginLossDevice implements LossKernel<MultiLabelSoftM
             dev.release(temp);
             dev.release(foldMeta);
         }
+    }
+
+    /**
+     * {@code multilabel_soft_margin_loss_forward_backward} (multilabel_soft_margin_loss.cl) over
+     * {@code groups} work-groups; {@code xc}, {@code yc}, {@code wc}, {@code gc} are the class axis's
+     * strides in the input, target, weight and gradient.
+     */
+    private void multilabelSoftMarginLossForwardBackward(long groups, Object x, Object y, Object w, Object meta,
+                                                         long rows, long classes, long divisor, long xc, long yc,
+                                                         long wc, long gc, int flags, Object out, Object partials,
+                                                         Object go, Object g) {
+        dev.launch("multilabel_soft_margin_loss", "multilabel_soft_margin_loss_forward_backward", "", groups, x, y,
+                w, meta, rows, classes, divisor, xc, yc, wc, gc, flags, out, partials, go, g);
     }
 
     /** Row-major strides of {@code shape}. */

@@ -19,11 +19,17 @@ final class MultiMarginLossDevice implements LossKernel<MultiMarginLossPlan> {
     /** Rows at least this long get a work-group each; shorter rows one work-item each. */
     static final long WIDE_CLASSES = 32;
 
-    private static final int STORE_OUT = 1;
-    private static final int PARTIALS = 2;
-    private static final int GO_PER_ROW = 4;
-    private static final int MEAN = 8;
-    private static final int WIDE = 16;
+    /**
+     * {@code flags} bits of {@code multi_margin_loss_forward_backward}:
+     * {@code MULTI_MARGIN_FLAG_<NAME>} in multi_margin_loss.cl.
+     */
+    static final class Flags {
+        static final int STORE_OUT = 1;
+        static final int PARTIALS = 2;
+        static final int GO_PER_ROW = 4;
+        static final int MEAN = 8;
+        static final int WIDE = 16;
+    }
 
     private final DeviceBackend dev;
 
@@ -42,9 +48,10 @@ final class MultiMarginLossDevice implements LossKernel<MultiMarginLossPlan> {
         }
         boolean wide = classes >= WIDE_CLASSES;
         long groups = wide ? Math.max(1, Math.min(rows, dev.computeUnits() * 8L)) : dev.groupsFor(rows);
-        int flags = (none ? GO_PER_ROW : 0) | (p.reduction() == Reduction.MEAN ? MEAN : 0) | (wide ? WIDE : 0);
+        int flags = (none ? Flags.GO_PER_ROW : 0) | (p.reduction() == Reduction.MEAN ? Flags.MEAN : 0)
+                | (wide ? Flags.WIDE : 0);
         if (out != null) {
-            flags |= none ? STORE_OUT : PARTIALS;
+            flags |= none ? Flags.STORE_OUT : Flags.PARTIALS;
         }
         boolean int64 = p.targetType() == DType.INT64;
         Object w = null;
@@ -54,19 +61,18 @@ final class MultiMarginLossDevice implements LossKernel<MultiMarginLossPlan> {
             if (p.weight() != null) {
                 w = dev.constant(p.weight());
             }
-            if ((flags & PARTIALS) != 0) {
+            if ((flags & Flags.PARTIALS) != 0) {
                 partials = dev.allocate(groups * dev.accBytes());
             }
             Object target = DeviceBackend.handle(args[1]);
-            dev.launch("multi_margin_loss", "multi_margin_loss_forward_backward", "", groups,
+            multiMarginLossForwardBackward(groups,
                     DeviceBackend.handle(args[0]), int64 ? target : null, int64 ? null : target, w,
                     rows, classes, p.p(), (float) p.margin(), flags,
                     none ? DeviceBackend.handle(out) : null, partials, DeviceBackend.handle(gradOutput),
                     DeviceBackend.handle(grad), err.flag());
             if (partials != null) {
                 float divisor = p.reduction() == Reduction.MEAN ? rows : 1;
-                dev.launch("reduce", "reduce_partials", "", 1,
-                        partials, groups, null, 0L, divisor, DeviceBackend.handle(out), null);
+                dev.reducePartials(partials, groups, divisor, DeviceBackend.handle(out));
             }
             DeviceBackend.attach(err, out, grad);
             err = null;
@@ -79,10 +85,17 @@ final class MultiMarginLossDevice implements LossKernel<MultiMarginLossPlan> {
         }
     }
 
+    /** {@code multi_margin_loss_forward_backward} (multi_margin_loss.cl) over {@code groups} work-groups. */
+    private void multiMarginLossForwardBackward(long groups, Object x, Object target64, Object target32, Object w,
+                                                long rows, long classes, int p, float margin, int flags, Object out,
+                                                Object partials, Object go, Object gx, Object err) {
+        dev.launch("multi_margin_loss", "multi_margin_loss_forward_backward", "", groups, x, target64, target32, w,
+                rows, classes, p, margin, flags, out, partials, go, gx, err);
+    }
+
     /** The CPU backend's message for the out-of-range class index of row {@code row}. */
     private RuntimeException describe(MultiMarginLossPlan p, Tensor[] args, int row) {
         long y = (long) dev.readElement(args[1], row);
-        long c = p.classes();
         return p.targetOutOfBounds(y, row);
     }
 }

@@ -17,10 +17,13 @@ import dev.jloss.plan.NLLLossPlan;
  * exception when a result is read.
  */
 final class NLLLossDevice implements LossKernel<NLLLossPlan> {
-    private static final int STORE_OUT = 1;
-    private static final int PARTIALS = 2;
-    private static final int GO_PER_POSITION = 4;
-    private static final int DEN_PARTIALS = 8;
+    /** {@code flags} bits of {@code nll_loss_forward_backward}: {@code NLL_LOSS_FLAG_<NAME>} in nll_loss.cl. */
+    static final class Flags {
+        static final int STORE_OUT = 1;
+        static final int PARTIALS = 2;
+        static final int GO_PER_POSITION = 4;
+        static final int DEN_PARTIALS = 8;
+    }
 
     private final DeviceBackend dev;
 
@@ -43,12 +46,12 @@ final class NLLLossDevice implements LossKernel<NLLLossPlan> {
         }
         long groups = dev.groupsFor(positions);
         boolean denFirst = mean && grad != null;
-        int flags = none ? GO_PER_POSITION : 0;
+        int flags = none ? Flags.GO_PER_POSITION : 0;
         if (out != null) {
-            flags |= none ? STORE_OUT : PARTIALS;
+            flags |= none ? Flags.STORE_OUT : Flags.PARTIALS;
         }
         if (mean && out != null && !denFirst) {
-            flags |= DEN_PARTIALS;
+            flags |= Flags.DEN_PARTIALS;
         }
         Object w = null;
         Object den = null;
@@ -63,22 +66,20 @@ final class NLLLossDevice implements LossKernel<NLLLossPlan> {
             if (denFirst) {
                 den = ClassTargetsDevice.weightSum(dev, target, w, positions, p.classes(), p.ignoreIndex(), err);
             }
-            if ((flags & PARTIALS) != 0) {
+            if ((flags & Flags.PARTIALS) != 0) {
                 partials = dev.allocate(groups * dev.accBytes());
             }
-            if ((flags & DEN_PARTIALS) != 0) {
+            if ((flags & Flags.DEN_PARTIALS) != 0) {
                 denPartials = dev.allocate(groups * dev.accBytes());
             }
-            dev.launch("nll_loss", "nll_loss_forward_backward", "", groups,
-                    DeviceBackend.handle(args[0]), ClassTargetsDevice.int64(target), ClassTargetsDevice.int32(target), w,
-                    positions, p.classes(), p.spatial(), p.ignoreIndex(), flags, den,
-                    DeviceBackend.handle(gradOutput), none ? DeviceBackend.handle(out) : null, partials, denPartials,
-                    DeviceBackend.handle(grad), err.flag());
+            nllLossForwardBackward(groups, DeviceBackend.handle(args[0]), ClassTargetsDevice.int64(target),
+                    ClassTargetsDevice.int32(target), w, positions, p.classes(), p.spatial(), p.ignoreIndex(), flags,
+                    den, DeviceBackend.handle(gradOutput), none ? DeviceBackend.handle(out) : null, partials,
+                    denPartials, DeviceBackend.handle(grad), err.flag());
             if (partials != null) {
                 // sum: over 1; a mean: over the targets' weights, from this launch's partials or den
-                dev.launch("reduce", "reduce_partials", "", 1, partials, groups,
-                        denPartials != null ? denPartials : den, denPartials != null ? groups : den != null ? 1L : 0L,
-                        1f, DeviceBackend.handle(out), null);
+                dev.reducePartials(partials, groups, denPartials != null ? denPartials : den,
+                        denPartials != null ? groups : den != null ? 1 : 0, 1f, DeviceBackend.handle(out), null);
             }
             DeviceBackend.attach(err, out, grad);
             err = null;
@@ -91,5 +92,14 @@ final class NLLLossDevice implements LossKernel<NLLLossPlan> {
                 err.release();
             }
         }
+    }
+
+    /** {@code nll_loss_forward_backward} (nll_loss.cl) over {@code groups} work-groups. */
+    private void nllLossForwardBackward(long groups, Object x, Object t64, Object t32, Object w, long positions,
+                                        long classes, long spatial, long ignoreIndex, int flags, Object den,
+                                        Object go, Object out, Object partials, Object denPartials, Object gx,
+                                        Object err) {
+        dev.launch("nll_loss", "nll_loss_forward_backward", "", groups, x, t64, t32, w, positions, classes, spatial,
+                ignoreIndex, flags, den, go, out, partials, denPartials, gx, err);
     }
 }

@@ -23,7 +23,7 @@ final class PairwiseRows {
     static final String SEGMENTED_PROPERTY = "jloss.pairwise.segmented";
 
     /** The OpenCL build options of a pairwise kernel (CUDA ignores them: it always takes the GPU split). */
-    static String defines() {
+    static String options() {
         return Boolean.getBoolean(SEGMENTED_PROPERTY) ? "-DPAIR_SEGMENTED=1" : "";
     }
 
@@ -135,8 +135,7 @@ final class PairwiseRows {
                 m[2 * nd] = 1;
                 Object bm = dev.constant(m);
                 try {
-                    dev.launch("reduce", "broadcast_sum", "", dev.groupsFor(grads[k].numel()),
-                            temp[k], bm, DeviceBackend.handle(grads[k]), grads[k].numel());
+                    dev.broadcastSum(temp[k], bm, DeviceBackend.handle(grads[k]), grads[k].numel());
                 } finally {
                     dev.release(bm);
                 }

@@ -12,9 +12,12 @@ import dev.jloss.plan.PointwisePlan;
  * {@code broadcast_sum} folds the gradient of a broadcast operand back to its shape.
  */
 final class PointwiseDevice implements LossKernel<PointwisePlan> {
-    private static final int STORE_OUT = 1;
-    private static final int PARTIALS = 2;
-    private static final int GO_PER_ELEMENT = 4;
+    /** {@code flags} bits of {@code pointwise_forward_backward}: {@code PW_FLAG_<NAME>} in pointwise.cl. */
+    static final class Flags {
+        static final int STORE_OUT = 1;
+        static final int PARTIALS = 2;
+        static final int GO_PER_ELEMENT = 4;
+    }
 
     private final DeviceBackend dev;
 
@@ -80,18 +83,18 @@ final class PointwiseDevice implements LossKernel<PointwisePlan> {
                     }
                 }
             }
-            int flags = none ? GO_PER_ELEMENT : 0;
+            int flags = none ? Flags.GO_PER_ELEMENT : 0;
             if (out != null && none) {
-                flags |= STORE_OUT;
+                flags |= Flags.STORE_OUT;
             }
             if (out != null && !none) {
-                flags |= PARTIALS;
+                flags |= Flags.PARTIALS;
                 partials = dev.allocate(groups * dev.accBytes());
             }
             if (err == null) {
                 errBuf = dev.allocate(4);
             }
-            dev.launch("pointwise", "pointwise_forward_backward", "-DTERM=" + p.term().ordinal(), groups,
+            pointwiseForwardBackward(groups,
                     DeviceBackend.handle(args[0]), args.length > 1 ? DeviceBackend.handle(args[1]) : null,
                     args.length > 2 ? DeviceBackend.handle(args[2]) : null, w, pw, meta,
                     n, p.term().ordinal(), args.length, p.contiguous() ? 1 : 0, flags, (float) p.p0(), (float) p.p1(),
@@ -99,8 +102,7 @@ final class PointwiseDevice implements LossKernel<PointwisePlan> {
                     DeviceBackend.handle(gradOutput), none ? 1f : (float) (1 / p.divisor()),
                     g[0], g[1], g[2], err != null ? err.flag() : errBuf);
             if (partials != null) {
-                dev.launch("reduce", "reduce_partials", "", 1,
-                        partials, groups, null, 0L, (float) p.divisor(), DeviceBackend.handle(out), null);
+                dev.reducePartials(partials, groups, (float) p.divisor(), DeviceBackend.handle(out));
             }
             for (int k = 0; wantGrad && k < p.diff().length; k++) {
                 int op = p.diff()[k];
@@ -110,8 +112,7 @@ final class PointwiseDevice implements LossKernel<PointwisePlan> {
                     System.arraycopy(p.outShape(), 0, m, 1, nd);
                     System.arraycopy(p.strides()[op], 0, m, 1 + nd, nd);
                     Object bm = dev.constant(m);
-                    dev.launch("reduce", "broadcast_sum", "", dev.groupsFor(grads[k].numel()),
-                            temp[op], bm, DeviceBackend.handle(grads[k]), grads[k].numel());
+                    dev.broadcastSum(temp[op], bm, DeviceBackend.handle(grads[k]), grads[k].numel());
                     dev.release(bm);
                 }
             }
@@ -135,6 +136,19 @@ final class PointwiseDevice implements LossKernel<PointwisePlan> {
                 err.release();
             }
         }
+    }
+
+    /**
+     * {@code pointwise_forward_backward} (pointwise.cl) over {@code groups} work-groups. OpenCL builds
+     * it for {@code term} alone ({@code -DTERM}, so the term's switches fold away); CUDA switches on
+     * the uniform argument.
+     */
+    private void pointwiseForwardBackward(long groups, Object a, Object b, Object c, Object w, Object pw, Object meta,
+                                          long n, int term, int nops, int contiguous, int flags, float p0, float p1,
+                                          Object out, Object partials, Object go, float invDivisor,
+                                          Object ga, Object gb, Object gc, Object err) {
+        dev.launch("pointwise", "pointwise_forward_backward", "-DTERM=" + term, groups, a, b, c, w, pw, meta,
+                n, term, nops, contiguous, flags, p0, p1, out, partials, go, invDivisor, ga, gb, gc, err);
     }
 
     /** The CPU backend's message for the invalid element at output index {@code i}. */

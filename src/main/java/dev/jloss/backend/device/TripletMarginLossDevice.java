@@ -17,18 +17,26 @@ import dev.jloss.plan.TripletMarginLossPlan;
  * there is no error flag.
  */
 final class TripletMarginLossDevice implements LossKernel<TripletMarginLossPlan> {
-    private static final int STORE_OUT = 1;
-    private static final int PARTIALS = 2;
-    private static final int GO_PER_ROW = 4;
+    /**
+     * {@code flags} bits of {@code triplet_margin_loss_forward_backward}:
+     * {@code TRIPLET_FLAG_<NAME>} in triplet_margin_loss.cl.
+     */
+    static final class Flags {
+        static final int STORE_OUT = 1;
+        static final int PARTIALS = 2;
+        static final int GO_PER_ROW = 4;
+    }
 
-    /** The kernel's distance ids (TML_P2 ... TML_COSINE). */
-    private static final int P2 = 0;
-    private static final int P1 = 1;
-    private static final int P_INF = 2;
-    private static final int P_NEG_INF = 3;
-    private static final int P0 = 4;
-    private static final int P_GENERAL = 5;
-    private static final int COSINE = 6;
+    /** The kernel's {@code kind} (a distance): {@code TRIPLET_DIST_<NAME>} in triplet_margin_loss.cl. */
+    static final class Distances {
+        static final int P2 = 0;
+        static final int P1 = 1;
+        static final int PINF = 2;
+        static final int PNEGINF = 3;
+        static final int P0 = 4;
+        static final int PGENERAL = 5;
+        static final int COSINE = 6;
+    }
 
     private final DeviceBackend dev;
 
@@ -38,11 +46,11 @@ final class TripletMarginLossDevice implements LossKernel<TripletMarginLossPlan>
 
     static int kind(Distance d) {
         if (d.kind() == Distance.Kind.COSINE) {
-            return COSINE;
+            return Distances.COSINE;
         }
         double p = d.p();
-        return p == 2 ? P2 : p == 1 ? P1 : p == Double.POSITIVE_INFINITY ? P_INF
-                : p == Double.NEGATIVE_INFINITY ? P_NEG_INF : p == 0 ? P0 : P_GENERAL;
+        return p == 2 ? Distances.P2 : p == 1 ? Distances.P1 : p == Double.POSITIVE_INFINITY ? Distances.PINF
+                : p == Double.NEGATIVE_INFINITY ? Distances.PNEGINF : p == 0 ? Distances.P0 : Distances.PGENERAL;
     }
 
     @Override
@@ -69,15 +77,15 @@ final class TripletMarginLossDevice implements LossKernel<TripletMarginLossPlan>
         try {
             meta = PairwiseRows.meta(dev, layout);
             sinks = new PairwiseRows.Sinks(dev, layout, grads, 3);
-            int flags = none ? GO_PER_ROW : 0;
+            int flags = none ? Flags.GO_PER_ROW : 0;
             if (out != null) {
-                flags |= none ? STORE_OUT : PARTIALS;
+                flags |= none ? Flags.STORE_OUT : Flags.PARTIALS;
             }
             if (out != null && !none) {
                 partials = dev.allocate(groups * dev.accBytes());
             }
             if (out != null || sinks.any()) {
-                dev.launch("triplet_margin_loss", "triplet_margin_loss_forward_backward", PairwiseRows.defines(), groups,
+                tripletMarginLossForwardBackward(groups,
                         DeviceBackend.handle(args[0]), DeviceBackend.handle(args[1]), DeviceBackend.handle(args[2]),
                         meta, rows, ca, cp, cn, seg,
                         kind(dist), PairwiseRows.hi(dist.p()), PairwiseRows.lo(dist.p()),
@@ -88,8 +96,7 @@ final class TripletMarginLossDevice implements LossKernel<TripletMarginLossPlan>
                         sinks.target[0], sinks.target[1], sinks.target[2]);
             }
             if (partials != null) {
-                dev.launch("reduce", "reduce_partials", "", 1,
-                        partials, groups, null, 0L, (float) divisor, DeviceBackend.handle(out), null);
+                dev.reducePartials(partials, groups, divisor, DeviceBackend.handle(out));
             }
             sinks.fold();
         } finally {
@@ -99,5 +106,20 @@ final class TripletMarginLossDevice implements LossKernel<TripletMarginLossPlan>
                 sinks.release();
             }
         }
+    }
+
+    /**
+     * {@code triplet_margin_loss_forward_backward} (triplet_margin_loss.cl) over {@code groups}
+     * work-groups, with {@link PairwiseRows#options()}; {@code kind} is one of {@link Distances}.
+     */
+    private void tripletMarginLossForwardBackward(long groups, Object anchor, Object positive, Object negative,
+                                                  Object meta, long rows, long ca, long cp, long cn, long segHint,
+                                                  int kind, float pHi, float pLo, float epsHi, float epsLo,
+                                                  float marginHi, float marginLo, int swap, int flags, Object out,
+                                                  Object partials, Object go, long divisor, Object ga, Object gp,
+                                                  Object gn) {
+        dev.launch("triplet_margin_loss", "triplet_margin_loss_forward_backward", PairwiseRows.options(), groups,
+                anchor, positive, negative, meta, rows, ca, cp, cn, segHint, kind, pHi, pLo, epsHi, epsLo, marginHi,
+                marginLo, swap, flags, out, partials, go, divisor, ga, gp, gn);
     }
 }

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The OpenCL backend (JOCL). One context and one in-order queue on the chosen device; programs
- * built from {@code kernels-cl/} once per (file, defines) and cached; tensors are device buffers
+ * built from {@code kernels-cl/} once per (file, build options) and cached; tensors are device buffers
  * that stay on the device between calls. Device choice: GPUs, then accelerators, then CPUs, unless
  * {@code jloss.opencl.device} / {@code JLOSS_OPENCL_DEVICE} names one (a substring of the device
  * name, {@code gpu}, {@code cpu}, or a platform:device index such as {@code 0:1}).
@@ -274,8 +274,13 @@ public final class OpenClBackend extends DeviceBackend {
     protected void fill(Object handle, long bytes, int pattern) {
         long n = bytes / 4;
         if (n > 0) {
-            launch("reduce", "fill_int", "", groupsFor(n), handle, n, pattern);
+            fillInt(handle, n, pattern);
         }
+    }
+
+    /** {@code fill_int} ({@code kernels-cl/reduce.cl}): {@code p[0..n) = value}. */
+    private void fillInt(Object p, long n, int value) {
+        launch("reduce", "fill_int", "", groupsFor(n), p, n, value);
     }
 
     @Override
@@ -305,11 +310,11 @@ public final class OpenClBackend extends DeviceBackend {
 
     // ---- programs and launches ------------------------------------------------------------------
 
-    /** The kernel {@code name} of {@code kernels-cl/<file>} built with {@code defines}; cached. */
-    private cl_kernel clKernel(String file, String defines, String name) {
+    /** The kernel {@code name} of {@code kernels-cl/<file>} built with extra build options {@code extra}; cached. */
+    private cl_kernel clKernel(String file, String extra, String name) {
         checkOpen();
         String options = "-cl-std=CL1.2 -DWGS=" + wgs + (cpuDevice ? " -DJL_CHUNKED=1" : "")
-                + (defines.isEmpty() ? "" : " " + defines);
+                + (extra.isEmpty() ? "" : " " + extra);
         String key = file + "|" + options + "|" + name;
         return kernels.computeIfAbsent(key, k -> {
             cl_program p = programs.computeIfAbsent(file + "|" + options, pk -> build(file, options));
@@ -365,11 +370,11 @@ public final class OpenClBackend extends DeviceBackend {
     }
 
     @Override
-    public void launch(String file, String kernel, String defines, long groups, Object... args) {
+    protected void launch(String file, String kernel, String options, long groups, Object... args) {
         if (groups <= 0) {
             return;
         }
-        cl_kernel k = clKernel(file + ".cl", defines, kernel);
+        cl_kernel k = clKernel(file + ".cl", options, kernel);
         synchronized (launchLock) {
             for (int i = 0; i < args.length; i++) {
                 Object a = args[i];

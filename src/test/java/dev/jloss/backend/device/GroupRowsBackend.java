@@ -45,8 +45,8 @@ public final class GroupRowsBackend extends DeviceBackend {
     }
 
     @Override
-    public void launch(String file, String kernel, String defines, long groups, Object... args) {
-        inner.launch(file, kernel, defines.isEmpty() ? DEFINE : defines + " " + DEFINE, groups, args);
+    protected void launch(String file, String kernel, String options, long groups, Object... args) {
+        inner.launch(file, kernel, options.isEmpty() ? DEFINE : options + " " + DEFINE, groups, args);
     }
 
     @Override
