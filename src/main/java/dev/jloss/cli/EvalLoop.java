@@ -1,6 +1,7 @@
 package dev.jloss.cli;
 
 import dev.jloss.Backend;
+import dev.jloss.DType;
 import dev.jloss.Loss;
 import dev.jloss.LossResult;
 import dev.jloss.LossSpec;
@@ -44,8 +45,11 @@ final class EvalLoop implements AutoCloseable {
     private final Progress progress;
     private final String classTarget;
     private final Map<String, Tensor> wholeTensor = new HashMap<>();
+    /** Host copies of each chunk's results, reused from chunk to chunk: the output, then one per gradient. */
+    private final float[][] buffers;
     /** How many elements of each gradient's buffer the chunk filled. */
     private final int[] gradLengths;
+    private float[] upstream = new float[0];
     private double sum;
     private Loss noneLoss;
     private long[] fullOutShape;
@@ -71,6 +75,7 @@ final class EvalLoop implements AutoCloseable {
         this.backend = q.backend;
         this.grad = q.grad;
         this.progress = q.progress;
+        this.buffers = new float[1 + diff.size()][];
         this.gradLengths = new int[diff.size()];
         noneOptions = new LinkedHashMap<>(options);
         noneOptions.keySet().removeAll(List.of("reduction", "size_average", "reduce"));
@@ -211,15 +216,32 @@ final class EvalLoop implements AutoCloseable {
         }
     }
 
-    /** A float tensor's values on the host (a copy; the tensor is closed after). */
+    /**
+     * A float tensor's values on the host, in the reused buffer {@code slot} (grown as needed; the
+     * first {@code t.numel()} elements are the values).
+     */
     private float[] host(Tensor t, int slot) {
-        return t.toFloatArray();
+        int n = (int) t.numel();
+        float[] dst = buffers[slot];
+        if (dst == null || dst.length < n) {
+            dst = new float[n];
+            buffers[slot] = dst;
+        }
+        if (t.dtype() == DType.FLOAT32) {
+            t.backend().readFloats(t, dst);
+        } else {
+            System.arraycopy(t.toFloatArray(), 0, dst, 0, n);
+        }
+        return dst;
     }
 
     /** The upstream gradient of a chunk: {@code c · a_i} in the output's shape. */
     private Tensor upstream(long[] outShape, float[] multipliers) {
         float coef = (float) reducer.gradientCoefficient();
-        float[] g = new float[(int) StreamingEval.numel(outShape)];
+        int n = (int) StreamingEval.numel(outShape);
+        // The backend may keep the array as the tensor's storage: reused only once that tensor is closed.
+        float[] g = upstream.length == n ? upstream : new float[n];
+        upstream = g;
         if (multipliers == null) {
             Arrays.fill(g, coef);
         } else {
