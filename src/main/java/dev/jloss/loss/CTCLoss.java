@@ -77,11 +77,6 @@ public final class CTCLoss extends Loss {
 
     /** From PyTorch's constructor arguments: {@code blank}, {@code reduction}, {@code zero_infinity}. */
     public static CTCLoss fromOptions(Options o) {
-        // NOTE: CTCLoss has no legacy size_average/reduce; PyTorch rejects them as unknown keywords.
-        for (String legacy : new String[] {"size_average", "reduce"}) {
-            Checks.check(!o.has(legacy), FN, "unknown option '%s' (CTCLoss takes blank, reduction, zero_infinity)",
-                    legacy);
-        }
         return builder().options(o, false)
                 .blank(o.getLong("blank", 0))
                 .zeroInfinity(o.getBool("zero_infinity", false))
@@ -148,6 +143,11 @@ public final class CTCLoss extends Loss {
     public static final class Builder extends LossBuilder<Builder> {
         private long blank;
         private boolean zeroInfinity;
+
+        /** CTCLoss has no legacy size_average/reduce: PyTorch rejects them as unknown keywords. */
+        public Builder() {
+            super(SPEC, "blank", "reduction", "zero_infinity");
+        }
 
         /** The blank label's class index (default 0); must be below the class count C. */
         public Builder blank(long blank) {

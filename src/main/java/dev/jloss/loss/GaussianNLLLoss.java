@@ -47,10 +47,6 @@ public final class GaussianNLLLoss extends PointwiseLoss {
 
     /** From PyTorch's constructor arguments: {@code full} (false), {@code eps} (1e-6), {@code reduction}. */
     public static GaussianNLLLoss fromOptions(Options o) {
-        for (String legacy : new String[] {"size_average", "reduce"}) {
-            Checks.check(!o.has(legacy), FN, "unknown option '%s' (GaussianNLLLoss takes full, eps and reduction)",
-                    legacy);
-        }
         return builder().options(o, false).full(o.getBool("full", false)).eps(o.getDouble("eps", 1e-6)).build();
     }
 
@@ -113,6 +109,11 @@ public final class GaussianNLLLoss extends PointwiseLoss {
         private boolean full;
         private double eps = 1e-6;
 
+        /** GaussianNLLLoss has no legacy size_average/reduce (PyTorch rejects them). */
+        public Builder() {
+            super(SPEC, "full", "eps", "reduction");
+        }
+
         /** Whether to add the constant {@code 0.5 log(2 pi)}; default false. */
         public Builder full(boolean full) {
             this.full = full;
@@ -122,20 +123,6 @@ public final class GaussianNLLLoss extends PointwiseLoss {
         /** The variance is clamped to at least eps; default 1e-6. */
         public Builder eps(double eps) {
             this.eps = eps;
-            return this;
-        }
-
-        /** GaussianNLLLoss has no legacy {@code size_average} (PyTorch rejects it): only null is accepted. */
-        @Override
-        public Builder sizeAverage(Boolean sizeAverage) {
-            Checks.check(sizeAverage == null, FN, "has no option size_average (GaussianNLLLoss takes full, eps and reduction)");
-            return this;
-        }
-
-        /** GaussianNLLLoss has no legacy {@code reduce} (PyTorch rejects it): only null is accepted. */
-        @Override
-        public Builder reduce(Boolean reduce) {
-            Checks.check(reduce == null, FN, "has no option reduce (GaussianNLLLoss takes full, eps and reduction)");
             return this;
         }
 

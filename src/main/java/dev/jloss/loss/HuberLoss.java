@@ -35,9 +35,6 @@ public final class HuberLoss extends PointwiseLoss {
 
     /** From PyTorch's constructor arguments: {@code reduction} and {@code delta} (1.0). */
     public static HuberLoss fromOptions(Options o) {
-        for (String legacy : new String[] {"size_average", "reduce"}) {
-            Checks.check(!o.has(legacy), FN, "unknown option '%s' (HuberLoss takes reduction and delta)", legacy);
-        }
         return builder().options(o, false).delta(o.getDouble("delta", 1.0)).build();
     }
 
@@ -63,23 +60,14 @@ public final class HuberLoss extends PointwiseLoss {
     public static final class Builder extends LossBuilder<Builder> {
         private double delta = 1.0;
 
+        /** HuberLoss has no legacy size_average/reduce (PyTorch rejects them). */
+        public Builder() {
+            super(SPEC, "reduction", "delta");
+        }
+
         /** The quadratic/linear switch point, {@code > 0}; default 1.0. */
         public Builder delta(double delta) {
             this.delta = delta;
-            return this;
-        }
-
-        /** HuberLoss has no legacy {@code size_average} (PyTorch rejects it): only null is accepted. */
-        @Override
-        public Builder sizeAverage(Boolean sizeAverage) {
-            Checks.check(sizeAverage == null, FN, "has no option size_average (HuberLoss takes reduction and delta)");
-            return this;
-        }
-
-        /** HuberLoss has no legacy {@code reduce} (PyTorch rejects it): only null is accepted. */
-        @Override
-        public Builder reduce(Boolean reduce) {
-            Checks.check(reduce == null, FN, "has no option reduce (HuberLoss takes reduction and delta)");
             return this;
         }
 

@@ -43,6 +43,15 @@ public final class Options {
      * legacy {@code size_average}/{@code reduce} flags is given.
      */
     public Reduction reduction(boolean allowBatchmean) {
+        return reduction(allowBatchmean, true);
+    }
+
+    /**
+     * The reduction: {@code reduction} (default mean) and, when {@code legacyPair}, the legacy
+     * {@code size_average}/{@code reduce} flags as PyTorch reads them; without the pair they are not
+     * read (see {@link LossBuilder#options} for the loss that rejects them).
+     */
+    public Reduction reduction(boolean allowBatchmean, boolean legacyPair) {
         Object r = take("reduction");
         Reduction red;
         try {
@@ -52,6 +61,9 @@ public final class Options {
         }
         if (red == Reduction.BATCHMEAN && !allowBatchmean) {
             throw Checks.fail(fn, "reduction 'batchmean' is only valid for kl_div, expected none, mean or sum");
+        }
+        if (!legacyPair) {
+            return red;
         }
         Boolean sizeAverage = bool("size_average", null);
         Boolean reduce = bool("reduce", null);

@@ -90,6 +90,11 @@ public final class TripletMarginWithDistanceLoss extends Loss {
         private double margin = 1.0;
         private boolean swap;
 
+        /** PyTorch's class has no legacy size_average/reduce. */
+        public Builder() {
+            super(SPEC, "distance_function", "margin", "swap", "reduction");
+        }
+
         /** The distance (default {@link Distance#pairwise()}). */
         public Builder distanceFunction(Distance distance) {
             this.distance = distance;
@@ -105,31 +110,6 @@ public final class TripletMarginWithDistanceLoss extends Loss {
         /** Use {@code min(d(a, n), d(p, n))} as the negative distance (default false). */
         public Builder swap(boolean swap) {
             this.swap = swap;
-            return this;
-        }
-
-        /** Reads {@code reduction} only: PyTorch's class has no {@code size_average}/{@code reduce}. */
-        @Override
-        public Builder options(Options o, boolean allowBatchmean) {
-            String r = o.getString("reduction", "mean");
-            try {
-                return reduction(Reduction.parse(r));
-            } catch (IllegalArgumentException e) {
-                throw Checks.fail(FN, "reduction %s", e.getMessage().replace("reduction: ", ""));
-            }
-        }
-
-        /** Rejects a non-null value: PyTorch's class has no {@code size_average}. */
-        @Override
-        public Builder sizeAverage(Boolean sizeAverage) {
-            Checks.check(sizeAverage == null, FN, "has no option size_average, expected reduction instead");
-            return this;
-        }
-
-        /** Rejects a non-null value: PyTorch's class has no {@code reduce}. */
-        @Override
-        public Builder reduce(Boolean reduce) {
-            Checks.check(reduce == null, FN, "has no option reduce, expected reduction instead");
             return this;
         }
 

@@ -150,6 +150,10 @@ class CTCLossTest {
         assertMessage(() -> Losses.create("CTCLoss", Map.of("size_average", false)), "unknown option 'size_average'");
         assertMessage(() -> Losses.create("CTCLoss", Map.of("reduce", false)), "unknown option 'reduce'");
         assertMessage(() -> Losses.create("CTCLoss", Map.of("weight", 1)), "unknown option 'weight'");
+        assertMessage(() -> CTCLoss.builder().sizeAverage(true), "unknown option 'size_average'");
+        assertMessage(() -> CTCLoss.builder().reduce(false), "unknown option 'reduce'");
+        assertEquals(Reduction.SUM, CTCLoss.builder().sizeAverage(null).reduce(null).reduction(Reduction.SUM).build()
+                .reduction(), "null is 'not given'");
     }
 
     @Test

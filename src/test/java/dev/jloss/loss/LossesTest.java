@@ -2,13 +2,16 @@ package dev.jloss.loss;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jloss.Loss;
+import dev.jloss.LossArgumentException;
 import dev.jloss.LossSpec;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -40,6 +43,48 @@ class LossesTest {
                 assertTrue(a.role() != null, s.className() + "." + a.name());
             }
             assertSame(e, Losses.entry(s.className().toUpperCase()));
+        }
+    }
+
+    /**
+     * The losses whose PyTorch class has no legacy size_average/reduce reject them in one wording,
+     * from an option map and from the builder alike; the others accept them.
+     */
+    @Test
+    void lossesWithoutTheLegacyPairRejectItInOneWording() {
+        Map<String, String> takes = Map.of(
+                "CTCLoss", "blank, reduction and zero_infinity",
+                "HuberLoss", "reduction and delta",
+                "GaussianNLLLoss", "full, eps and reduction",
+                "TripletMarginWithDistanceLoss", "distance_function, margin, swap and reduction");
+        Map<String, Supplier<LossBuilder<?>>> builders = Map.of(
+                "CTCLoss", CTCLoss::builder,
+                "HuberLoss", HuberLoss::builder,
+                "GaussianNLLLoss", GaussianNLLLoss::builder,
+                "TripletMarginWithDistanceLoss", TripletMarginWithDistanceLoss::builder);
+        for (Losses.Entry e : Losses.all()) {
+            LossSpec s = e.spec();
+            for (String option : new String[] {"size_average", "reduce"}) {
+                if (!takes.containsKey(s.className())) {
+                    Losses.create(s.className(), Map.of(option, true));
+                    continue;
+                }
+                String want = s.functionalName() + ": unknown option '" + option + "' (" + s.className()
+                        + " has no legacy size_average or reduce; it takes " + takes.get(s.className()) + ")";
+                var fromMap = assertThrows(LossArgumentException.class,
+                        () -> Losses.create(s.className(), Map.of(option, false)));
+                assertEquals(want, fromMap.getMessage());
+                LossBuilder<?> b = builders.get(s.className()).get();
+                var fromBuilder = assertThrows(LossArgumentException.class,
+                        () -> {
+                            if (option.equals("reduce")) {
+                                b.reduce(false);
+                            } else {
+                                b.sizeAverage(false);
+                            }
+                        });
+                assertEquals(want, fromBuilder.getMessage());
+            }
         }
     }
 

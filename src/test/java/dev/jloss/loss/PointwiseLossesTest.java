@@ -535,8 +535,8 @@ class PointwiseLossesTest {
         assertMessage(() -> Losses.create("HuberLoss", Map.of("size_average", true)),
                 "huber_loss: ", "unknown option 'size_average'");
         assertMessage(() -> Losses.create("huber_loss", Map.of("reduce", false)), "huber_loss: ", "'reduce'");
-        assertMessage(() -> HuberLoss.builder().sizeAverage(true), "huber_loss: ", "no option size_average");
-        assertMessage(() -> GaussianNLLLoss.builder().reduce(false), "gaussian_nll_loss: ", "no option reduce");
+        assertMessage(() -> HuberLoss.builder().sizeAverage(true), "huber_loss: ", "unknown option 'size_average'");
+        assertMessage(() -> GaussianNLLLoss.builder().reduce(false), "gaussian_nll_loss: ", "unknown option 'reduce'");
     }
 
     @Test
