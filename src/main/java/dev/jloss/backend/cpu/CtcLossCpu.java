@@ -3,6 +3,7 @@ package dev.jloss.backend.cpu;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
 import dev.jloss.backend.LossKernel;
+import dev.jloss.backend.cpu.vector.CtcVector;
 import dev.jloss.loss.Checks;
 import dev.jloss.loss.CtcLossPlan;
 import java.util.Arrays;
@@ -26,6 +27,8 @@ public final class CtcLossCpu implements LossKernel<CtcLossPlan> {
     /** Work units (recursion cells, gradient entries) per parallel chunk. */
     private static final long CHUNK_WORK = 1 << 15;
     private static final double NEG_INF = Double.NEGATIVE_INFINITY;
+    /** SIMD hook: the recursions run in {@link CtcVector} when the Vector API is on. */
+    private static final boolean SIMD = VectorSupport.enabled();
 
     @Override
     public void run(CtcLossPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
@@ -150,6 +153,11 @@ public final class CtcLossCpu implements LossKernel<CtcLossPlan> {
             double[] alpha = null;
             if (frames == 0) {
                 nll = -(targetLength == 0 ? 0.0 : NEG_INF);
+            } else if (SIMD) {
+                // >>> SIMD hook (cpu.vector.CtcVector): the recursions in double lanes over the states
+                alpha = CtcVector.alphaBuffer(frames, ext.length, grad != null);
+                nll = -CtcVector.forward(lp, b * classes, batch * classes, ext, frames, alpha, grad != null);
+                // <<< SIMD hook
             } else {
                 alpha = grad != null ? new double[frames * ext.length] : new double[2 * ext.length];
                 nll = -forward(b, ext, frames, alpha, grad != null);
@@ -166,7 +174,20 @@ public final class CtcLossCpu implements LossKernel<CtcLossPlan> {
                     case SUM -> gradOut == null ? 1 : gradOut[0];
                     default -> (gradOut == null ? 1.0 : gradOut[0]) / batch / divisor;
                 };
-                backward(b, ext, frames, alpha, nll, gr);
+                if (SIMD) {
+                    CtcVector.backward(lp, b * classes, batch * classes, classes, ext, frames, alpha, nll, gr, grad);
+                } else {
+                    backward(b, ext, frames, alpha, nll, gr);
+                }
+            }
+            if (grad != null) {
+                // every gradient row the recursion did not write: steps past the input length, or all of
+                // them (no steps, or zero_infinity dropped the sample); the gradient array may not be zeroed
+                int written = frames > 0 && !(p.zeroInfinity() && infinite) ? frames : 0;
+                for (long t = written; t < p.maxTime(); t++) {
+                    int base = (int) ((t * batch + b) * classes);
+                    Arrays.fill(grad, base, base + classes, 0f);
+                }
             }
             return p.reduction() == Reduction.MEAN ? loss / divisor : loss;
         }

@@ -22,14 +22,15 @@ import jdk.incubator.vector.VectorSpecies;
  * function: uniform and log-uniform magnitudes over each domain plus the extremes; {@code VMathTest}
  * re-checks the bounds on a sample):
  * <ul>
- *   <li>{@link #log1pExpNegAbs} (float lanes), {@code log1p(exp(-|x|))}: worst relative error
+ *   <li>{@link #expNegAbs} then {@link #log1p01} (float lanes), {@code log1p(exp(-|x|))}: worst relative error
  *       1.6e-7 (2.7 float ulp) where the result is a normal float ({@code |x| < 87.3}); below that
- *       the result is a subnormal float and its absolute error is below 1e-45. Its companion
- *       {@code exp(-|x|)} ({@link #expF}): worst 1.2e-7 relative (normal range).
- *   <li>{@link #expD} (double lanes): worst 2.3e-16 relative (about 1 double ulp) over
+ *       the result is a subnormal float and its absolute error is below 1e-45. Its first
+ *       half, {@code exp(-|x|)} ({@link #expNegAbs}): worst 8.4e-8 relative (normal range).
+ *   <li>{@link #expInPlace} (double lanes): worst 2.3e-16 relative (about 1 double ulp) over
  *       [-708, 709.7]; results below 2^-1022 come out subnormal through a two-step scale, exact to
  *       within the subnormal spacing.
- *   <li>{@link #logD} (double lanes): worst 2.2e-16 relative (1 ulp) over all positive doubles.
+ *   <li>{@link #logInPlace} (double lanes): worst 2.2e-16 relative (1 ulp) over all positive doubles;
+ *       {@link #log14InPlace}, the CTC step's log of a sum in [1, 4): worst 2.2e-16 relative.
  * </ul>
  * The worst cases printed by {@code VMathAccuracy} are what these numbers quote; the unit test
  * allows a little headroom over them.
@@ -87,205 +88,193 @@ public final class VMath {
     private VMath() {
     }
 
-    // Constants as vectors: C2 unboxes a static final vector once, where a scalar operand would be
-    // broadcast at every use; the Vector API's inlining is node-hungry (C2 stops inlining at ~18000
-    // IR nodes), so the kernels that inline these must stay lean.
-    private static FloatVector vf(float c) {
-        return FloatVector.broadcast(F, c);
-    }
+    // JIT notes (JDK 17, C2), measured: constants are broadcast into locals before the loop (a static
+    // final vector constant, above all one that seeds a loop's accumulator, made loops box their
+    // vectors, 2-5x slower); and a helper that takes or returns a vector is inlined only while its
+    // bytecode is under FreqInlineSize (325 bytes) and the caller under C2's node budget
+    // (NodeCountInliningCutoff), else its vectors are boxed (10x slower). So each function here is a
+    // loop over arrays with its math written out inside: nothing vector-typed crosses a call.
 
-    private static DoubleVector vd(double c) {
-        return DoubleVector.broadcast(D, c);
-    }
-
-    static final FloatVector F_ONE = vf(1f);
-    static final FloatVector F_TWO = vf(2f);
-    static final FloatVector F_ZERO = vf(0f);
-    private static final FloatVector F_EXP_MIN = vf(EXP_MIN_F);
-    private static final FloatVector F_EXP_MAX = vf(EXP_MAX_F);
-    private static final FloatVector F_LOG2E = vf(LOG2E_F);
-    private static final FloatVector F_MAGIC = vf(MAGIC_F);
-    private static final FloatVector F_NLN2_HI = vf(-LN2_HI_F);
-    private static final FloatVector F_NLN2_LO = vf(-LN2_LO_F);
-    private static final FloatVector F_P0 = vf(1.9875691500E-4f);
-    private static final FloatVector F_P1 = vf(1.3981999507E-3f);
-    private static final FloatVector F_P2 = vf(8.3334519073E-3f);
-    private static final FloatVector F_P3 = vf(4.1665795894E-2f);
-    private static final FloatVector F_P4 = vf(1.6666665459E-1f);
-    private static final FloatVector F_P5 = vf(5.0000001201E-1f);
-    private static final FloatVector F_A13 = vf(1f / 13);
-    private static final FloatVector F_A11 = vf(1f / 11);
-    private static final FloatVector F_A9 = vf(1f / 9);
-    private static final FloatVector F_A7 = vf(1f / 7);
-    private static final FloatVector F_A5 = vf(1f / 5);
-    private static final FloatVector F_A3 = vf(1f / 3);
-
-    static final DoubleVector D_ONE = vd(1.0);
-    static final DoubleVector D_ZERO = vd(0.0);
-    static final DoubleVector D_NEG_INF = vd(Double.NEGATIVE_INFINITY);
-    private static final DoubleVector D_EXP_MIN = vd(EXP_MIN_D);
-    private static final DoubleVector D_EXP_MAX = vd(EXP_MAX_D);
-    private static final DoubleVector D_LOG2E = vd(LOG2E);
-    private static final DoubleVector D_MAGIC = vd(MAGIC_D);
-    private static final DoubleVector D_NLN2_HI = vd(-LN2_HI);
-    private static final DoubleVector D_NLN2_LO = vd(-LN2_LO);
-    private static final DoubleVector D_LN2_HI = vd(LN2_HI);
-    private static final DoubleVector D_LN2_LO = vd(LN2_LO);
-    private static final DoubleVector D_C2 = vd(C2);
-    private static final DoubleVector D_C3 = vd(C3);
-    private static final DoubleVector D_C4 = vd(C4);
-    private static final DoubleVector D_C5 = vd(C5);
-    private static final DoubleVector D_C6 = vd(C6);
-    private static final DoubleVector D_C7 = vd(C7);
-    private static final DoubleVector D_C8 = vd(C8);
-    private static final DoubleVector D_C9 = vd(C9);
-    private static final DoubleVector D_C10 = vd(C10);
-    private static final DoubleVector D_C11 = vd(C11);
-    private static final DoubleVector D_C12 = vd(C12);
-    private static final DoubleVector D_C13 = vd(C13);
-    private static final DoubleVector D_TINY = vd(0x1p-1022);
-    private static final DoubleVector D_2P54 = vd(0x1p54);
-    private static final DoubleVector D_SQRT2 = vd(SQRT2);
-    private static final DoubleVector D_HALF = vd(0.5);
-    private static final DoubleVector D_TWO = vd(2.0);
-    private static final DoubleVector D_54 = vd(54.0);
-    private static final DoubleVector D_EXP_BIAS = vd(0x1p52 + 1023);
-    private static final DoubleVector D_MAX = vd(Double.MAX_VALUE);
-    private static final DoubleVector D_NAN = vd(Double.NaN);
-    private static final DoubleVector D_LG1 = vd(LG1);
-    private static final DoubleVector D_LG2 = vd(LG2);
-    private static final DoubleVector D_LG3 = vd(LG3);
-    private static final DoubleVector D_LG4 = vd(LG4);
-    private static final DoubleVector D_LG5 = vd(LG5);
-    private static final DoubleVector D_LG6 = vd(LG6);
-    private static final DoubleVector D_LG7 = vd(LG7);
-
-    // ---- float lanes -------------------------------------------------------------------------------
-
-    /** exp(x) in float lanes. */
-    static FloatVector expF(FloatVector x) {
-        FloatVector xc = x.max(F_EXP_MIN).min(F_EXP_MAX);  // NaN stays NaN (Math.max/min semantics)
-        FloatVector kd = xc.fma(F_LOG2E, F_MAGIC);
-        FloatVector k = kd.sub(F_MAGIC);
-        FloatVector r = k.fma(F_NLN2_HI, xc);
-        r = k.fma(F_NLN2_LO, r);
-        FloatVector p = r.fma(F_P0, F_P1);
-        p = p.fma(r, F_P2);
-        p = p.fma(r, F_P3);
-        p = p.fma(r, F_P4);
-        p = p.fma(r, F_P5);
-        p = p.fma(r.mul(r), r).add(F_ONE);
-        // 2^k as 2^h * 2^(k-h), h = floor(k / 2): both factors stay normal down to k = -150
-        IntVector ki = kd.reinterpretAsInts().sub(MAGIC_F_BITS);
-        IntVector h = ki.add(256).lanewise(LSHR, 1).sub(128);
-        FloatVector s1 = h.add(127).lanewise(LSHL, 23).reinterpretAsFloats();
-        FloatVector s2 = ki.sub(h).add(127).lanewise(LSHL, 23).reinterpretAsFloats();
-        return p.mul(s1).mul(s2);
+    /** out[j] = exp(-|x[xo + j]|), j in [0, n) (n whole float vectors). */
+    public static void expNegAbs(float[] x, int xo, float[] out, int n) {
+        FloatVector lo = FloatVector.broadcast(F, EXP_MIN_F);
+        FloatVector log2e = FloatVector.broadcast(F, LOG2E_F);
+        FloatVector magic = FloatVector.broadcast(F, MAGIC_F);
+        FloatVector nhi = FloatVector.broadcast(F, -LN2_HI_F);
+        FloatVector nlo = FloatVector.broadcast(F, -LN2_LO_F);
+        FloatVector p0 = FloatVector.broadcast(F, 1.9875691500E-4f);
+        FloatVector p1 = FloatVector.broadcast(F, 1.3981999507E-3f);
+        FloatVector p2 = FloatVector.broadcast(F, 8.3334519073E-3f);
+        FloatVector p3 = FloatVector.broadcast(F, 4.1665795894E-2f);
+        FloatVector p4 = FloatVector.broadcast(F, 1.6666665459E-1f);
+        FloatVector p5 = FloatVector.broadcast(F, 5.0000001201E-1f);
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        for (int j = 0; j < n; j += F.length()) {
+            FloatVector xc = FloatVector.fromArray(F, x, xo + j).abs().neg().max(lo);  // NaN stays NaN
+            FloatVector kd = xc.fma(log2e, magic);
+            FloatVector k = kd.sub(magic);
+            FloatVector r = k.fma(nlo, k.fma(nhi, xc));
+            FloatVector p = r.fma(p0, p1).fma(r, p2).fma(r, p3).fma(r, p4).fma(r, p5);
+            p = p.fma(r.mul(r), r).add(one);
+            // 2^k as 2^h * 2^(k-h), h = floor(k / 2): both factors stay normal down to k = -150
+            IntVector ki = kd.reinterpretAsInts().sub(MAGIC_F_BITS);
+            IntVector h = ki.add(256).lanewise(LSHR, 1).sub(128);
+            FloatVector s1 = h.add(127).lanewise(LSHL, 23).reinterpretAsFloats();
+            FloatVector s2 = ki.sub(h).add(127).lanewise(LSHL, 23).reinterpretAsFloats();
+            p.mul(s1).mul(s2).intoArray(out, j);
+        }
     }
 
     /**
-     * log1p(e) for e in [0, 1] (and NaN): 2 atanh(t), t = e / (2 + e) in [0, 1/3], by its series to
-     * t^13 (truncation below 1.6e-8 relative). Relative accuracy holds down to the smallest e.
+     * a[j] = log1p(a[j]) for a[j] in [0, 1] (and NaN), j in [from, to): 2 atanh(t), t = e / (2 + e) in
+     * [0, 1/3], by its series to t^13 (truncation below 1.6e-8 relative), so relative accuracy holds
+     * down to the smallest e.
      */
-    static FloatVector log1p01(FloatVector e) {
-        FloatVector t = e.div(e.add(F_TWO));
-        FloatVector z = t.mul(t);
-        FloatVector p = z.fma(F_A13, F_A11);
-        p = p.fma(z, F_A9);
-        p = p.fma(z, F_A7);
-        p = p.fma(z, F_A5);
-        p = p.fma(z, F_A3);
-        p = p.fma(z, F_ONE);
-        return t.add(t).mul(p);
+    public static void log1p01(float[] a, int from, int to) {
+        FloatVector two = FloatVector.broadcast(F, 2f);
+        FloatVector c13 = FloatVector.broadcast(F, 1f / 13);
+        FloatVector c11 = FloatVector.broadcast(F, 1f / 11);
+        FloatVector c9 = FloatVector.broadcast(F, 1f / 9);
+        FloatVector c7 = FloatVector.broadcast(F, 1f / 7);
+        FloatVector c5 = FloatVector.broadcast(F, 1f / 5);
+        FloatVector c3 = FloatVector.broadcast(F, 1f / 3);
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        for (int j = from; j < to; j += F.length()) {
+            FloatVector e = FloatVector.fromArray(F, a, j);
+            FloatVector t = e.div(e.add(two));
+            FloatVector z = t.mul(t);
+            FloatVector p = z.fma(c13, c11).fma(z, c9).fma(z, c7).fma(z, c5).fma(z, c3).fma(z, one);
+            t.add(t).mul(p).intoArray(a, j);
+        }
     }
 
-    /** {@code log1p(exp(-|x|))}, the tail of the softplus, in float lanes. */
-    static FloatVector log1pExpNegAbs(FloatVector x) {
-        return log1p01(expF(x.abs().neg()));
+    /** a[i] = exp(a[i]), i in [from, to) (whole double vectors). */
+    public static void expInPlace(double[] a, int from, int to) {
+        DoubleVector lo = DoubleVector.broadcast(D, EXP_MIN_D);
+        DoubleVector hi = DoubleVector.broadcast(D, EXP_MAX_D);
+        DoubleVector log2e = DoubleVector.broadcast(D, LOG2E);
+        DoubleVector magic = DoubleVector.broadcast(D, MAGIC_D);
+        DoubleVector nhi = DoubleVector.broadcast(D, -LN2_HI);
+        DoubleVector nlo = DoubleVector.broadcast(D, -LN2_LO);
+        DoubleVector c13 = DoubleVector.broadcast(D, C13);
+        DoubleVector c12 = DoubleVector.broadcast(D, C12);
+        DoubleVector c11 = DoubleVector.broadcast(D, C11);
+        DoubleVector c10 = DoubleVector.broadcast(D, C10);
+        DoubleVector c9 = DoubleVector.broadcast(D, C9);
+        DoubleVector c8 = DoubleVector.broadcast(D, C8);
+        DoubleVector c7 = DoubleVector.broadcast(D, C7);
+        DoubleVector c6 = DoubleVector.broadcast(D, C6);
+        DoubleVector c5 = DoubleVector.broadcast(D, C5);
+        DoubleVector c4 = DoubleVector.broadcast(D, C4);
+        DoubleVector c3 = DoubleVector.broadcast(D, C3);
+        DoubleVector c2 = DoubleVector.broadcast(D, C2);
+        DoubleVector one = DoubleVector.broadcast(D, 1.0);
+        for (int i = from; i < to; i += D.length()) {
+            DoubleVector xc = DoubleVector.fromArray(D, a, i).max(lo).min(hi);  // NaN stays NaN
+            DoubleVector kd = xc.fma(log2e, magic);
+            DoubleVector k = kd.sub(magic);
+            DoubleVector r = k.fma(nlo, k.fma(nhi, xc));
+            DoubleVector p = r.fma(c13, c12).fma(r, c11).fma(r, c10).fma(r, c9).fma(r, c8).fma(r, c7).fma(r, c6)
+                    .fma(r, c5).fma(r, c4).fma(r, c3).fma(r, c2);
+            p = p.fma(r.mul(r), r).add(one);
+            LongVector ki = kd.reinterpretAsLongs().sub(MAGIC_D_BITS);
+            LongVector h = ki.add(4096).lanewise(LSHR, 1).sub(2048);
+            DoubleVector s1 = h.add(1023).lanewise(LSHL, 52).reinterpretAsDoubles();
+            DoubleVector s2 = ki.sub(h).add(1023).lanewise(LSHL, 52).reinterpretAsDoubles();
+            p.mul(s1).mul(s2).intoArray(a, i);
+        }
     }
 
-    // ---- double lanes ------------------------------------------------------------------------------
-
-    /** exp(x) in double lanes. */
-    static DoubleVector expD(DoubleVector x) {
-        DoubleVector xc = x.max(D_EXP_MIN).min(D_EXP_MAX);
-        DoubleVector kd = xc.fma(D_LOG2E, D_MAGIC);
-        DoubleVector k = kd.sub(D_MAGIC);
-        DoubleVector r = k.fma(D_NLN2_HI, xc);
-        r = k.fma(D_NLN2_LO, r);
-        DoubleVector p = r.fma(D_C13, D_C12);
-        p = p.fma(r, D_C11);
-        p = p.fma(r, D_C10);
-        p = p.fma(r, D_C9);
-        p = p.fma(r, D_C8);
-        p = p.fma(r, D_C7);
-        p = p.fma(r, D_C6);
-        p = p.fma(r, D_C5);
-        p = p.fma(r, D_C4);
-        p = p.fma(r, D_C3);
-        p = p.fma(r, D_C2);
-        p = p.fma(r.mul(r), r).add(D_ONE);
-        LongVector ki = kd.reinterpretAsLongs().sub(MAGIC_D_BITS);
-        LongVector h = ki.add(4096).lanewise(LSHR, 1).sub(2048);
-        DoubleVector s1 = h.add(1023).lanewise(LSHL, 52).reinterpretAsDoubles();
-        DoubleVector s2 = ki.sub(h).add(1023).lanewise(LSHL, 52).reinterpretAsDoubles();
-        return p.mul(s1).mul(s2);
+    /**
+     * a[i] = log(a[i]) for a[i] in [1, 4), 0 (gives -inf) or NaN (gives NaN): a log-sum-exp's sum, whose
+     * largest term is 1. No exponent extraction: u is halved at most twice into [sqrt(2)/2, sqrt(2)),
+     * then fdlibm's polynomial.
+     */
+    public static void log14InPlace(double[] a, int from, int to) {
+        DoubleVector sqrt2 = DoubleVector.broadcast(D, SQRT2);
+        DoubleVector sqrt8 = DoubleVector.broadcast(D, 2 * SQRT2);
+        DoubleVector zero = DoubleVector.broadcast(D, 0.0);
+        DoubleVector one = DoubleVector.broadcast(D, 1.0);
+        DoubleVector two = DoubleVector.broadcast(D, 2.0);
+        DoubleVector half = DoubleVector.broadcast(D, 0.5);
+        DoubleVector quarter = DoubleVector.broadcast(D, 0.25);
+        DoubleVector negInf = DoubleVector.broadcast(D, Double.NEGATIVE_INFINITY);
+        for (int i = from; i < to; i += D.length()) {
+            DoubleVector u = DoubleVector.fromArray(D, a, i);
+            VectorMask<Double> big = u.compare(VectorOperators.GT, sqrt2);
+            VectorMask<Double> bigger = u.compare(VectorOperators.GT, sqrt8);
+            DoubleVector m = u.mul(one.blend(half, big).blend(quarter, bigger));
+            DoubleVector e = zero.blend(one, big).blend(two, bigger);
+            poly(m, e).blend(negInf, u.compare(VectorOperators.EQ, zero)).intoArray(a, i);
+        }
     }
 
-    /** log(u) in double lanes. */
-    static DoubleVector logD(DoubleVector u) {
-        VectorMask<Double> tiny = u.compare(VectorOperators.LT, D_TINY);
-        DoubleVector us = u.blend(u.mul(D_2P54), tiny);
-        LongVector bits = us.reinterpretAsLongs();
-        LongVector biased = bits.lanewise(LSHR, 52);
-        DoubleVector m = bits.and(0x000FFFFFFFFFFFFFL).or(0x3FF0000000000000L).reinterpretAsDoubles();
-        VectorMask<Double> big = m.compare(VectorOperators.GT, D_SQRT2);
-        m = m.blend(m.mul(D_HALF), big);
-        DoubleVector e = biased.add(EXP_TO_DOUBLE_BITS).reinterpretAsDoubles().sub(D_EXP_BIAS);
-        e = e.blend(e.add(D_ONE), big);
-        e = e.blend(e.sub(D_54), tiny);
-        DoubleVector f = m.sub(D_ONE);
-        DoubleVector s = f.div(f.add(D_TWO));
+    /** a[i] = log(a[i]) for any double: fdlibm's reduction by the exponent bits, subnormals scaled first. */
+    public static void logInPlace(double[] a, int from, int to) {
+        DoubleVector tinyV = DoubleVector.broadcast(D, 0x1p-1022);
+        DoubleVector p54 = DoubleVector.broadcast(D, 0x1p54);
+        DoubleVector sqrt2 = DoubleVector.broadcast(D, SQRT2);
+        DoubleVector half = DoubleVector.broadcast(D, 0.5);
+        DoubleVector one = DoubleVector.broadcast(D, 1.0);
+        DoubleVector bias = DoubleVector.broadcast(D, 0x1p52 + 1023);
+        DoubleVector d54 = DoubleVector.broadcast(D, 54.0);
+        DoubleVector zero = DoubleVector.broadcast(D, 0.0);
+        DoubleVector max = DoubleVector.broadcast(D, Double.MAX_VALUE);
+        DoubleVector negInf = DoubleVector.broadcast(D, Double.NEGATIVE_INFINITY);
+        DoubleVector nan = DoubleVector.broadcast(D, Double.NaN);
+        for (int i = from; i < to; i += D.length()) {
+            DoubleVector u = DoubleVector.fromArray(D, a, i);
+            VectorMask<Double> tiny = u.compare(VectorOperators.LT, tinyV);
+            LongVector bits = u.blend(u.mul(p54), tiny).reinterpretAsLongs();
+            DoubleVector m = bits.and(0x000FFFFFFFFFFFFFL).or(0x3FF0000000000000L).reinterpretAsDoubles();
+            VectorMask<Double> big = m.compare(VectorOperators.GT, sqrt2);
+            m = m.blend(m.mul(half), big);
+            DoubleVector e = bits.lanewise(LSHR, 52).add(EXP_TO_DOUBLE_BITS).reinterpretAsDoubles().sub(bias);
+            e = e.blend(e.add(one), big);
+            e = e.blend(e.sub(d54), tiny);
+            DoubleVector res = poly(m, e);
+            res = res.blend(u, u.compare(VectorOperators.NE, u).or(u.compare(VectorOperators.GT, max)));
+            res = res.blend(negInf, u.compare(VectorOperators.EQ, zero));
+            res.blend(nan, u.compare(VectorOperators.LT, zero)).intoArray(a, i);
+        }
+    }
+
+    /** log(m 2^e) for m in [sqrt(2)/2, sqrt(2)): fdlibm's e_log.c polynomial (small: always inlined). */
+    private static DoubleVector poly(DoubleVector m, DoubleVector e) {
+        DoubleVector f = m.sub(1.0);
+        DoubleVector s = f.div(f.add(2.0));
         DoubleVector z = s.mul(s);
         DoubleVector w = z.mul(z);
-        DoubleVector t1 = w.fma(D_LG6, D_LG4).fma(w, D_LG2).mul(w);
-        DoubleVector t2 = w.fma(D_LG7, D_LG5).fma(w, D_LG3).fma(w, D_LG1).mul(z);
-        DoubleVector rr = t1.add(t2);
-        DoubleVector hfsq = f.mul(f).mul(D_HALF);
-        DoubleVector res = e.mul(D_LN2_HI).sub(hfsq.sub(s.mul(hfsq.add(rr)).add(e.mul(D_LN2_LO))).sub(f));
-        res = res.blend(u, u.compare(VectorOperators.NE, u).or(u.compare(VectorOperators.GT, D_MAX)));
-        res = res.blend(D_NEG_INF, u.compare(VectorOperators.EQ, D_ZERO));
-        return res.blend(D_NAN, u.compare(VectorOperators.LT, D_ZERO));
+        DoubleVector rr = w.fma(LG6, LG4).mul(w).add(LG2).mul(w)
+                .add(w.fma(LG7, LG5).mul(w).add(LG3).mul(w).add(LG1).mul(z));
+        DoubleVector hfsq = f.mul(f).mul(0.5);
+        return e.mul(LN2_HI).sub(hfsq.sub(s.mul(hfsq.add(rr)).add(e.mul(LN2_LO))).sub(f));
     }
 
-    // ---- array forms (the accuracy test and measurements call these) ------------------------------
+    // ---- array forms for the accuracy test -------------------------------------------------------
 
     /** out[i] = log1p(exp(-|x[i]|)) for the first {@code n} elements (n a multiple of the float lanes). */
     public static void log1pExpNegAbs(float[] x, float[] out, int n) {
-        for (int i = 0; i < n; i += F.length()) {
-            log1pExpNegAbs(FloatVector.fromArray(F, x, i)).intoArray(out, i);
-        }
-    }
-
-    /** out[i] = exp(x[i]) in float lanes (n a multiple of the float lanes). */
-    public static void expF(float[] x, float[] out, int n) {
-        for (int i = 0; i < n; i += F.length()) {
-            expF(FloatVector.fromArray(F, x, i)).intoArray(out, i);
-        }
+        expNegAbs(x, 0, out, n);
+        log1p01(out, 0, n);
     }
 
     /** out[i] = exp(x[i]) in double lanes (n a multiple of the double lanes). */
     public static void expD(double[] x, double[] out, int n) {
-        for (int i = 0; i < n; i += D.length()) {
-            expD(DoubleVector.fromArray(D, x, i)).intoArray(out, i);
-        }
+        System.arraycopy(x, 0, out, 0, n);
+        expInPlace(out, 0, n);
     }
 
     /** out[i] = log(x[i]) in double lanes (n a multiple of the double lanes). */
     public static void logD(double[] x, double[] out, int n) {
-        for (int i = 0; i < n; i += D.length()) {
-            logD(DoubleVector.fromArray(D, x, i)).intoArray(out, i);
-        }
+        System.arraycopy(x, 0, out, 0, n);
+        logInPlace(out, 0, n);
+    }
+
+    /** out[i] = log(x[i]) for x in [1, 4), 0 or NaN (n a multiple of the double lanes). */
+    public static void log14(double[] x, double[] out, int n) {
+        System.arraycopy(x, 0, out, 0, n);
+        log14InPlace(out, 0, n);
     }
 
     /** The float lanes' count: array forms take multiples of it. */

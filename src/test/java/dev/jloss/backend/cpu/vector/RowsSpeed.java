@@ -22,7 +22,7 @@ import java.util.SplittableRandom;
  *       dev.jloss.backend.cpu.vector.RowsSpeed [case ...] [-n 20]
  * </pre>
  * (add {@code -Djloss.cpu.simd=false} for the scalar path). Prints best and median of {@code n}
- * timed calls after warm-up and the median process CPU time per call (all threads), per op (forward,
+ * timed calls after warm-up and the process CPU time per call (all threads, averaged over the timed calls), per op (forward,
  * backward with grad_output 0.75, fused). On a shared machine the CPU time is the steadier figure.
  */
 public final class RowsSpeed {
@@ -32,16 +32,35 @@ public final class RowsSpeed {
     private RowsSpeed() {
     }
 
+    /** Arguments: case name prefixes (none: all), {@code -n N} timed calls, {@code -t T} a pool of T threads. */
     public static void main(String[] argv) throws Exception {
         int n = 20;
+        int threads = 0;
         List<String> only = new ArrayList<>();
         for (int i = 0; i < argv.length; i++) {
             if (argv[i].equals("-n")) {
                 n = Integer.parseInt(argv[++i]);
+            } else if (argv[i].equals("-t")) {
+                threads = Integer.parseInt(argv[++i]);
             } else {
                 only.add(argv[i]);
             }
         }
+        if (threads > 0) {
+            // CpuParallel's parallel streams run in the pool they are started from
+            int iters = n;
+            java.util.concurrent.ForkJoinPool pool = new java.util.concurrent.ForkJoinPool(threads);
+            pool.submit(() -> {
+                run(iters, only);
+                return null;
+            }).get();
+            pool.shutdown();
+            return;
+        }
+        run(n, only);
+    }
+
+    private static void run(int n, List<String> only) {
         CpuBackend be = new CpuBackend();
         System.out.println("# " + VectorSupport.description());
         Map<String, Object[]> cases = cases(be);
@@ -63,18 +82,15 @@ public final class RowsSpeed {
                     r.run();
                 }
                 double[] t = new double[n];
-                double[] cpu = new double[n];
+                long c = OS.getProcessCpuTime();
                 for (int i = 0; i < n; i++) {
-                    long c = OS.getProcessCpuTime();
                     long s = System.nanoTime();
                     r.run();
                     t[i] = (System.nanoTime() - s) / 1e6;
-                    cpu[i] = (OS.getProcessCpuTime() - c) / 1e6;
                 }
+                double cpu = (OS.getProcessCpuTime() - c) / 1e6 / n;
                 Arrays.sort(t);
-                Arrays.sort(cpu);
-                line.append(String.format(Locale.ROOT, "  %s %7.2f (med %7.2f, cpu %7.2f)", op, t[0], t[n / 2],
-                        cpu[n / 2]));
+                line.append(String.format(Locale.ROOT, "  %s %7.2f (med %7.2f, cpu %7.2f)", op, t[0], t[n / 2], cpu));
             }
             try (LossResult lr = loss.forwardBackward(args)) {
                 line.append(String.format(Locale.ROOT, "  loss=%.9g", lr.loss().item()));

@@ -40,7 +40,7 @@ public final class VMathAccuracy {
         return worstF(x, out, v -> StrictMath.log1p(StrictMath.exp(-Math.abs(v))));
     }
 
-    /** exp(x) in float lanes, x over the whole float range where exp is finite and beyond. */
+    /** exp(-|x|) in float lanes, x over the whole float range. */
     public static Worst expF(int n, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         float[] x = new float[pad(n + EXTREMES_F.length, VMath.floatLanes())];
@@ -49,8 +49,8 @@ public final class VMathAccuracy {
         }
         System.arraycopy(EXTREMES_F, 0, x, n, EXTREMES_F.length);
         float[] out = new float[x.length];
-        VMath.expF(x, out, x.length);
-        return worstF(x, out, StrictMath::exp);
+        VMath.expNegAbs(x, 0, out, x.length);
+        return worstF(x, out, v -> StrictMath.exp(-Math.abs(v)));
     }
 
     /** exp(x) in double lanes. */
@@ -88,6 +88,24 @@ public final class VMathAccuracy {
         System.arraycopy(ext, 0, x, n, ext.length);
         double[] out = new double[x.length];
         VMath.logD(x, out, x.length);
+        return worstD(x, out, StrictMath::log);
+    }
+
+    /** The CTC step's log of a sum in [1, 4). */
+    public static Worst log14(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        double[] ext = {1, Math.nextUp(1.0), 1.4142135623730950, 1.4142135623730951, Math.nextUp(1.4142135623730951),
+            2, 2.8284271247461900, 2.8284271247461903, 3, Math.nextDown(4.0)};
+        double[] x = new double[pad(n + ext.length, VMath.doubleLanes())];
+        for (int i = 0; i < n; i++) {
+            x[i] = i % 2 == 0 ? r.nextDouble(1, 4) : 1 + Math.pow(10, r.nextDouble(-16, 0));
+        }
+        System.arraycopy(ext, 0, x, n, ext.length);
+        for (int i = n + ext.length; i < x.length; i++) {
+            x[i] = 1.5;
+        }
+        double[] out = new double[x.length];
+        VMath.log14(x, out, x.length);
         return worstD(x, out, StrictMath::log);
     }
 
@@ -158,8 +176,9 @@ public final class VMathAccuracy {
     public static void main(String[] args) {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 12_000_000;
         System.out.println("log1p(exp(-|x|)) float: " + log1pExpNegAbs(n, 1));
-        System.out.println("exp float:              " + expF(n, 2));
+        System.out.println("exp(-|x|) float:        " + expF(n, 2));
         System.out.println("exp double:             " + expD(n, 3));
         System.out.println("log double:             " + logD(n, 4));
+        System.out.println("log on [1, 4) double:   " + log14(n, 5));
     }
 }
