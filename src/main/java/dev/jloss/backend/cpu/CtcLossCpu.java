@@ -321,7 +321,7 @@ public final class CtcLossCpu implements LossKernel<CtcLossPlan> {
                         lcab[label] = logAlphaBeta;
                     } else {
                         double max = c < logAlphaBeta ? logAlphaBeta : c;
-                        lcab[label] = Math.log(Math.exp(c - max) + Math.exp(logAlphaBeta - max)) + max;
+                        lcab[label] = Math.log(expDiff(c, max) + expDiff(logAlphaBeta, max)) + max;
                     }
                 }
                 gradientRow(b, t, lcab, nll, gr);
