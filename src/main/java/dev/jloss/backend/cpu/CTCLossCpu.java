@@ -166,6 +166,15 @@ public final class CTCLossCpu implements LossKernel<CTCLossPlan> {
                 };
                 backward(b, ext, frames, alpha, nll, gr);
             }
+            if (grad != null) {
+                // every gradient row the recursion did not write: steps past the input length, or all of
+                // them (no steps, or zero_infinity dropped the sample); the gradient array may not be zeroed
+                int written = frames > 0 && !(p.zeroInfinity() && infinite) ? frames : 0;
+                for (long t = written; t < p.maxTime(); t++) {
+                    int base = (int) ((t * batch + b) * classes);
+                    Arrays.fill(grad, base, base + classes, 0f);
+                }
+            }
             return p.reduction() == Reduction.MEAN ? loss / divisor : loss;
         }
 
@@ -234,7 +243,7 @@ public final class CTCLossCpu implements LossKernel<CTCLossPlan> {
                     if (lamax == NEG_INF) {
                         lamax = 0;  // NOTE: avoids -inf - -inf = NaN
                     }
-                    alpha[cur + s] = Math.log(Math.exp(la1 - lamax) + Math.exp(la2 - lamax) + Math.exp(la3 - lamax))
+                    alpha[cur + s] = Math.log(expDiff(la1, lamax) + expDiff(la2, lamax) + expDiff(la3, lamax))
                             + lamax + logProb(t, b, ext[s]);
                 }
             }
@@ -301,7 +310,7 @@ public final class CTCLossCpu implements LossKernel<CTCLossPlan> {
                     if (lbmax == NEG_INF) {
                         lbmax = 0;
                     }
-                    double beta = Math.log(Math.exp(lb1 - lbmax) + Math.exp(lb2 - lbmax) + Math.exp(lb3 - lbmax))
+                    double beta = Math.log(expDiff(lb1, lbmax) + expDiff(lb2, lbmax) + expDiff(lb3, lbmax))
                             + lbmax + logProb(t, b, label);
                     cur[s] = beta;
                     double logAlphaBeta = alpha[row + s] + beta;
@@ -310,7 +319,7 @@ public final class CTCLossCpu implements LossKernel<CTCLossPlan> {
                         lcab[label] = logAlphaBeta;
                     } else {
                         double max = c < logAlphaBeta ? logAlphaBeta : c;
-                        lcab[label] = Math.log(Math.exp(c - max) + Math.exp(logAlphaBeta - max)) + max;
+                        lcab[label] = Math.log(expDiff(c, max) + expDiff(logAlphaBeta, max)) + max;
                     }
                 }
                 gradientRow(b, t, lcab, nll, gr);
@@ -318,6 +327,20 @@ public final class CTCLossCpu implements LossKernel<CTCLossPlan> {
                 next = cur;
                 cur = swap;
             }
+        }
+
+        /**
+         * {@code Math.exp(a - m)}, bitwise, without the exp where it is known: 1 for the maximum itself
+         * (finite: exp(0)), 0 for a = -inf below a finite m. Saves one or two of a cell's three exps.
+         */
+        private static double expDiff(double a, double m) {
+            if (a == m && m != Double.POSITIVE_INFINITY) {
+                return 1.0;
+            }
+            if (a == NEG_INF && m != NEG_INF && m == m) {
+                return 0.0;
+            }
+            return Math.exp(a - m);
         }
 
         private void gradientRow(int b, int t, double[] lcab, double nll, double gr) {

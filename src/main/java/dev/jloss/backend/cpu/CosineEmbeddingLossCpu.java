@@ -6,6 +6,7 @@ import dev.jloss.Tensor;
 import dev.jloss.plan.CosineEmbeddingLossPlan;
 import dev.jloss.plan.LossKernel;
 import dev.jloss.plan.RowBroadcast;
+import dev.jloss.backend.cpu.vector.RowsVector;
 
 /**
  * The cosine embedding loss on the CPU. Rows are cut into fixed chunks ({@link CpuParallel}); one
@@ -106,6 +107,11 @@ public final class CosineEmbeddingLossCpu implements LossKernel<CosineEmbeddingL
         final boolean wantGrad;
         final float[] goRows;
         final double gScalar;
+        /** SIMD hook: rows of equal, contiguous length run through {@link RowsVector}. */
+        final boolean simd;
+        final int vectorPart;
+        final double[] sums = new double[3];
+        final float[] simdScratch;
 
         Rows(CosineEmbeddingLossPlan plan, float[][] x, Target target, float[][] g, double[][] shared, float[] out,
              boolean wantGrad, float[] goRows, double gScalar) {
@@ -130,6 +136,9 @@ public final class CosineEmbeddingLossCpu implements LossKernel<CosineEmbeddingL
             this.wantGrad = wantGrad;
             this.goRows = goRows;
             this.gScalar = gScalar;
+            this.simd = VectorSupport.enabled() && c1 == 1 && c2 == 1 && n >= VectorSupport.floatLanes();
+            this.vectorPart = simd ? RowsVector.vectorPart(n) : 0;
+            this.simdScratch = simd ? RowsVector.pairScratch() : null;
         }
 
         double run(long start, long end) {
@@ -139,11 +148,18 @@ public final class CosineEmbeddingLossCpu implements LossKernel<CosineEmbeddingL
                 int o2 = (int) layout.offset(1, r);
                 double y = target.get((int) layout.offset(2, r));
                 double dot = 0;
-                for (int d = 0, a = o1, b = o2; d < n; d++, a += c1, b += c2) {
+                // >>> SIMD hook: the vector part's sums; the scalar loops below take the tail
+                int v = vectorPart;
+                if (simd) {
+                    RowsVector.dotAndSquares(x1, o1, x2, o2, n, sums, simdScratch);
+                    dot = sums[0];
+                }
+                // <<< SIMD hook
+                for (int d = v, a = o1 + v, b = o2 + v; d < n; d++, a += c1, b += c2) {
                     dot += (double) x1[a] * x2[b];
                 }
-                double m1 = squares(x1, o1, d1) + CosineEmbeddingLossPlan.EPSILON;
-                double m2 = squares(x2, o2, d2) + CosineEmbeddingLossPlan.EPSILON;
+                double m1 = (simd ? sums[1] : 0) + squares(x1, o1 + v, d1 - v) + CosineEmbeddingLossPlan.EPSILON;
+                double m2 = (simd ? sums[2] : 0) + squares(x2, o2 + v, d2 - v) + CosineEmbeddingLossPlan.EPSILON;
                 double denom = Math.sqrt(m1 * m2);
                 double cos = dot / denom;
                 double l;
@@ -163,12 +179,14 @@ public final class CosineEmbeddingLossCpu implements LossKernel<CosineEmbeddingL
                     out[(int) r] = (float) l;
                 }
                 sum += l;
-                if (!wantGrad || dcos == 0) {
+                if (!wantGrad) {
                     continue;
                 }
                 double c = dcos * (goRows != null ? goRows[(int) r] : gScalar);
                 if (c != 0) {
                     grad(r, o1, o2, c / denom, c * cos / m1, c * cos / m2);
+                } else {
+                    zeroRow(o1, o2);
                 }
             }
             return sum;
@@ -183,11 +201,38 @@ public final class CosineEmbeddingLossCpu implements LossKernel<CosineEmbeddingL
             return s;
         }
 
+        /**
+         * A row without gradient (target neither 1 nor -1, an inactive hinge, a zero upstream gradient):
+         * its gradient rows are written as zeros, since the arrays handed in may not be zeroed. Shared
+         * sinks are already zero where no row adds.
+         */
+        private void zeroRow(int o1, int o2) {
+            if (sharedSink) {
+                return;
+            }
+            if (s1 == null && s2 == null) {
+                if (g1 != null) {
+                    java.util.Arrays.fill(g1, o1, o1 + n, 0f);
+                }
+                if (g2 != null) {
+                    java.util.Arrays.fill(g2, o2, o2 + n, 0f);
+                }
+                return;
+            }
+            write(s1, g1, o1);
+            write(s2, g2, o2);
+        }
+
         /** g1 = cross x2 - self1 x1, g2 = cross x1 - self2 x2, over the row. */
         private void grad(long r, int o1, int o2, double cross, double self1, double self2) {
             if (s1 == null && s2 == null) {
                 // dense rows of equal length: straight to the gradients
-                for (int d = 0; d < n; d++) {
+                // >>> SIMD hook
+                if (simd) {
+                    RowsVector.cosineGrad(x1, o1, x2, o2, n, cross, self1, self2, g1, g2);
+                }
+                // <<< SIMD hook
+                for (int d = vectorPart; d < n; d++) {
                     double u = x1[o1 + d];
                     double v = x2[o2 + d];
                     if (g1 != null) {

@@ -73,10 +73,9 @@ public final class MultiLabelMarginLossCpu implements LossKernel<MultiLabelMargi
                 if (count != null) {
                     double scale = none ? (go == null ? 1.0 : go[(int) r]) / c : reducedScale;
                     for (int i = 0; i < c; i++) {
-                        if (count[i] != 0) {
-                            g[base + i] = (float) (count[i] * scale);
-                            count[i] = 0;
-                        }
+                        // every element written (0 without a hinge): the gradient handed in may not be zeroed
+                        g[base + i] = count[i] != 0 ? (float) (count[i] * scale) : 0f;
+                        count[i] = 0;
                     }
                 }
                 for (int j = 0; j < labels; j++) {

@@ -4,6 +4,7 @@ import dev.jloss.Reduction;
 import dev.jloss.Tensor;
 import dev.jloss.plan.LossKernel;
 import dev.jloss.plan.MultiLabelSoftMarginLossPlan;
+import dev.jloss.backend.cpu.vector.RowsVector;
 
 /**
  * MultiLabelSoftMarginLoss on the CPU: one pass over the rows (fixed chunks, {@link CpuParallel}),
@@ -49,8 +50,15 @@ public final class MultiLabelSoftMarginLossCpu implements LossKernel<MultiLabelS
         long wc = w == null ? 0 : p.weightStrides()[axis];
 
         long grain = acc != null ? Math.max(rows, 1) : CpuParallel.grain(classes, CHUNK_WORK);
+        // >>> SIMD hook (cpu.vector.RowsVector): contiguous classes, the input not broadcast; the scalar
+        // loop below then runs only over the row's tail (fewer than a vector)
+        boolean simd = VectorSupport.enabled() && acc == null && xc == 1 && yc == 1 && (w == null || wc == 1)
+                && classes >= VectorSupport.floatLanes();
+        int vectorPart = simd ? RowsVector.vectorPart(classes) : 0;
+        // <<< SIMD hook
         double total = CpuParallel.sum(rows, grain, classes, (start, end) -> {
             double partial = 0;
+            float[] simdScratch = simd ? RowsVector.scratch(classes) : null;  // SIMD hook
             for (long r = start; r < end; r++) {
                 long xo = 0;
                 long yo = 0;
@@ -65,7 +73,13 @@ public final class MultiLabelSoftMarginLossCpu implements LossKernel<MultiLabelS
                 }
                 double scale = g == null ? 0 : none ? (go == null ? 1.0 : go[(int) r]) / divisor : reducedScale;
                 double rowSum = 0;
-                for (int j = 0; j < classes; j++) {
+                // >>> SIMD hook
+                if (simd) {
+                    rowSum = RowsVector.multiLabelSoftMargin(x, (int) xo, y, (int) yo, w, (int) wo, classes, g, scale,
+                            simdScratch);
+                }
+                // <<< SIMD hook
+                for (int j = vectorPart; j < classes; j++) {
                     int xi = (int) (xo + j * xc);
                     double xv = x[xi];
                     double yv = y[(int) (yo + j * yc)];

@@ -68,6 +68,8 @@ public final class MultiMarginLossCpu implements LossKernel<MultiMarginLossPlan>
                             double d = (power == 1 ? 1.0 : 2 * z) * scale;
                             g[base + i] = (float) d;
                             gy -= d;
+                        } else {
+                            g[base + i] = 0f;  // every element written: the gradient handed in may not be zeroed
                         }
                     }
                     g[base + yi] = (float) gy;

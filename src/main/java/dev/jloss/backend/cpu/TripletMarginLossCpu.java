@@ -6,6 +6,7 @@ import dev.jloss.Tensor;
 import dev.jloss.plan.LossKernel;
 import dev.jloss.plan.RowBroadcast;
 import dev.jloss.plan.TripletMarginLossPlan;
+import dev.jloss.backend.cpu.vector.RowsVector;
 
 /**
  * Both triplet losses on the CPU (family {@code triplet_margin_loss}). Rows are cut into fixed
@@ -96,6 +97,12 @@ public final class TripletMarginLossCpu implements LossKernel<TripletMarginLossP
         final double[] sim = new double[3];
         final double[] normX = new double[3];
         final double[] normY = new double[3];
+        /** SIMD hook: contiguous pair rows run through {@link RowsVector}; {@code direct}: the Euclidean
+         * gradient of a dense layout with equal row lengths goes straight to the gradients. */
+        final boolean simd = VectorSupport.enabled();
+        final float[] simdScratch = simd ? RowsVector.pairScratch() : null;
+        final double[] simdSums = new double[3];
+        final boolean direct;
 
         Rows(TripletMarginLossPlan plan, float[][] x, float[][] g, double[][] shared, float[] out, boolean wantGrad,
              float[] goRows, double gScalar) {
@@ -121,6 +128,8 @@ public final class TripletMarginLossCpu implements LossKernel<TripletMarginLossP
             this.eps = plan.distance().eps();
             this.margin = plan.margin();
             this.swap = plan.swap();
+            this.direct = simd && !sharedSink && !cosine && p == 2 && cols[0] == cols[1] && cols[1] == cols[2]
+                    && cols[0] >= VectorSupport.floatLanes();
         }
 
         double run(long start, long end) {
@@ -144,11 +153,20 @@ public final class TripletMarginLossCpu implements LossKernel<TripletMarginLossP
                 }
                 double c = z >= 0 ? (goRows != null ? goRows[(int) r] : gScalar) : 0.0;
                 if (c == 0) {
+                    if (!sharedSink) {
+                        flush(r);  // zeros: the gradient arrays handed in may not be zeroed
+                    }
                     continue;
                 }
                 // torch.minimum's backward: the smaller input takes the gradient, a tie splits it
                 double cn = swap ? (dan > dsw ? 0 : dan == dsw ? 0.5 : 1) : 1;
                 double cs = swap ? (dan < dsw ? 0 : dan == dsw ? 0.5 : 1) : 0;
+                // >>> SIMD hook: the vector part straight to the gradients, the scalar sinks take the tail
+                if (direct) {
+                    directGrad(r, dap, dan, dsw, c, cn, cs);
+                    continue;
+                }
+                // <<< SIMD hook
                 distanceGrad(AP, 0, 1, dap, c);
                 if (cn != 0) {
                     distanceGrad(AN, 0, 2, dan, -c * cn);
@@ -161,6 +179,58 @@ public final class TripletMarginLossCpu implements LossKernel<TripletMarginLossP
                 }
             }
             return sum;
+        }
+
+        /**
+         * SIMD hook: the Euclidean gradient of a dense row with equal lengths, its vector part written by
+         * {@link RowsVector#tripletGrad}; the tail runs the scalar {@link #pnormGrad} into the sinks,
+         * which {@link #flush} writes. A pair is skipped where the scalar kernel skips it (no share of
+         * the minimum, or a zero norm).
+         */
+        private void directGrad(long r, double dap, double dan, double dsw, double c, double cn, double cs) {
+            int n = (int) cols[0];
+            int v = RowsVector.vectorPart(n);
+            boolean ap = dap != 0;
+            boolean an = cn != 0 && dan != 0;
+            boolean pn = cs != 0 && dsw != 0;
+            RowsVector.tripletGrad(x[0], off[0], x[1], off[1], x[2], off[2], n, eps, ap, ap ? c / dap : 0, an,
+                    an ? -c * cn / dan : 0, pn, pn ? -c * cs / dsw : 0, g[0], g[1], g[2]);
+            if (v < n) {
+                double[][] tail = {sink[0], sink[1], sink[2]};
+                for (int k = 0; k < 3; k++) {
+                    off[k] += v;
+                }
+                int[] pairs = {0, 1, 0, 2, 1, 2};
+                double[] dist = {dap, dan, dsw};
+                double[] coef = {c, -c * cn, -c * cs};
+                boolean[] on = {true, cn != 0, cs != 0};
+                for (int q = 0; q < 3; q++) {
+                    if (on[q]) {
+                        int i = pairs[2 * q];
+                        int j = pairs[2 * q + 1];
+                        pnormGrad(x[i], off[i], 1, tail[i], v, x[j], off[j], 1, tail[j], v, n - v, dist[q], coef[q]);
+                    }
+                }
+                for (int k = 0; k < 3; k++) {
+                    off[k] -= v;
+                }
+            }
+            flushTail(r, v);
+        }
+
+        /** Writes elements {@code [v, cols)} of a dense row's sinks (the SIMD hook wrote the rest) and clears them. */
+        private void flushTail(long r, int v) {
+            for (int k = 0; k < 3; k++) {
+                double[] s = sink[k];
+                if (s == null) {
+                    continue;
+                }
+                int base = (int) (r * cols[k]);
+                for (int j = v; j < s.length; j++) {
+                    g[k][base + j] = (float) s[j];
+                    s[j] = 0;
+                }
+            }
         }
 
         /** Writes a dense row's gathered gradients and clears the scratch. */
@@ -218,7 +288,16 @@ public final class TripletMarginLossCpu implements LossKernel<TripletMarginLossP
             int b = oy;
             if (p == 2) {
                 double s = 0;
-                for (int d = 0; d < n; d++, a += cx, b += cy) {
+                int d0 = 0;
+                // >>> SIMD hook: contiguous rows' vector part
+                if (simd && cx == 1 && cy == 1) {
+                    s = RowsVector.squaredDistance(xs, ox, ys, oy, n, eps, simdScratch);
+                    d0 = RowsVector.vectorPart(n);
+                    a += d0;
+                    b += d0;
+                }
+                // <<< SIMD hook
+                for (int d = d0; d < n; d++, a += cx, b += cy) {
                     double v = (double) xs[a] - ys[b] + eps;
                     s += v * v;
                 }
@@ -332,7 +411,19 @@ public final class TripletMarginLossCpu implements LossKernel<TripletMarginLossP
             double syy = 0;
             int a = ox;
             int b = oy;
-            for (int d = 0; d < n; d++, a += cx, b += cy) {
+            int d0 = 0;
+            // >>> SIMD hook: contiguous rows' vector part
+            if (simd && cx == 1 && cy == 1) {
+                RowsVector.dotAndSquares(xs, ox, ys, oy, n, simdSums, simdScratch);
+                dot = simdSums[0];
+                sxx = simdSums[1];
+                syy = simdSums[2];
+                d0 = RowsVector.vectorPart(n);
+                a += d0;
+                b += d0;
+            }
+            // <<< SIMD hook
+            for (int d = d0; d < n; d++, a += cx, b += cy) {
                 double u = xs[a];
                 double v = ys[b];
                 dot += u * v;

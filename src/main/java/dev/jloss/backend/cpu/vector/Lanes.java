@@ -1,5 +1,6 @@
 package dev.jloss.backend.cpu.vector;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -15,6 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Lanes {
     public static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     public static final int FLOAT_LANES = F.length();
+    /** The double species of the same width (4 lanes with AVX2), for kernels that keep double lanes. */
+    public static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
 
     private Lanes() {
     }
