@@ -3,6 +3,8 @@ package dev.jloss.backend.cpu;
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
 import dev.jloss.backend.LossKernel;
+import dev.jloss.backend.cpu.vector.CrossEntropyVector;
+import dev.jloss.backend.cpu.vector.VectorMath;
 import dev.jloss.loss.CrossEntropyPlan;
 import java.util.Arrays;
 
@@ -49,6 +51,11 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
     public void run(CrossEntropyPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
         Pass pass = new Pass(p, args, gradOutput, out, grads[0]);
         CpuParallel.ChunkSum body = p.spatial() == 1 ? pass::rows : pass::blocks;
+        // ---- SIMD hook (dev.jloss.backend.cpu.vector) ----
+        if (VectorSupport.enabled() && p.spatial() == 1) {
+            body = pass::rowsVector;
+        }
+        // ---- end SIMD hook ----
         double sum = pass.skip ? 0 : CpuParallel.sum(p.positions(), pass.grain, p.classes(), body);
         if (!pass.none && pass.o != null) {
             double denominator = pass.chunkWeights != null ? ClassTargetsCpu.sumInOrder(pass.chunkWeights)
@@ -240,6 +247,113 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
             }
             return loss;
         }
+
+        // ---- SIMD hook (dev.jloss.backend.cpu.vector): the rows' sweeps as vector loops ----
+
+        /**
+         * {@link #rows} through {@link CrossEntropyVector}, with the same chunks, order of additions and
+         * weight partials. Each row's exp sweep also finds the next row's maximum, so that row's first
+         * read from memory overlaps this row's exps. A row with a non-finite max or exp sum (infinities,
+         * NaNs) takes the scalar sweeps instead ({@link #indexRow}, {@link #probabilityRow}).
+         */
+        double rowsVector(long start, long end) {
+            float[] nextMax = new float[1];
+            float[] scratch = new float[CrossEntropyVector.scratchLength(classes)];
+            boolean pending = false; // nextMax[0] holds row n's max
+            double[] sums = probabilities ? new double[2] : null;
+            double[] e = null;
+            double acc = 0;
+            double weights = 0;
+            for (int n = (int) start; n < end; n++) {
+                int t = -1;
+                if (!probabilities) {
+                    long target = targets.get(n);
+                    if (target == ignore) {
+                        if (noneOut) {
+                            o[n] = 0;
+                        }
+                        pending = false;
+                        continue;
+                    }
+                    if (target < 0 || target >= classes) {
+                        throw ClassTargetsCpu.outOfBounds(fn, target, classes, ignore);
+                    }
+                    t = (int) target;
+                    weights += ClassTargetsCpu.weightOf(weight, t);
+                }
+                int base = n * classes;
+                float m = pending ? nextMax[0] : CrossEntropyVector.max(x, base, classes);
+                int next = n + 1 < end ? base + classes : -1;
+                double loss = rowVector(n, t, base, m, next, nextMax, scratch, sums);
+                pending = next >= 0 && loss == loss;
+                if (loss != loss) {
+                    e = e == null ? new double[classes] : e;
+                    loss = probabilities ? probabilityRow(n, e) : indexRow(n, e);
+                }
+                acc += loss;
+            }
+            if (chunkWeights != null) {
+                chunkWeights[(int) (start / grain)] = weights;
+            }
+            return acc;
+        }
+
+        /**
+         * Row n (class index t, or t = -1 for probabilities), max m: the exps (into the gradient's row
+         * when it is wanted) with {@code sRest = sum_{c != t} e_c}, the loss, and the gradient scaled
+         * in place; the target's element as {@code -g hit sRest / s + b (W e_t / s - w_t)}, the
+         * one-hot part without cancellation. Returns the loss, or NaN for a row the scalar sweeps must
+         * take (a non-finite max or exp sum).
+         */
+        private double rowVector(int n, int t, int base, float m, int next, float[] nextMax, float[] scratch,
+                                 double[] sums) {
+            if (m == Float.NEGATIVE_INFINITY || m == Float.POSITIVE_INFINITY) {
+                return Double.NaN;
+            }
+            if (probabilities) {
+                CrossEntropyVector.probabilitySums(w, q, x, base, classes, keep, spread, sums);
+            }
+            double sRest = CrossEntropyVector.expSums(x, base, classes, m, t, gx, next, nextMax, scratch);
+            double et = t < 0 ? 0 : VectorMath.exp(x[base + t] - m);
+            double s = sRest + et;
+            if (!(s < Double.POSITIVE_INFINITY)) {
+                return Double.NaN;
+            }
+            double lse = m + Math.log(s);
+            double loss;
+            double wt = t < 0 ? 0 : w[t];
+            if (probabilities) {
+                loss = lse * sums[0] - sums[1];
+            } else {
+                loss = keep * wt * (lse - x[base + t]);
+                if (eps > 0) {
+                    loss += spread * (weightTotal * lse - CrossEntropyVector.dot(w, x, base, classes));
+                }
+            }
+            if (noneOut) {
+                o[n] = (float) loss;
+            }
+            if (gx != null) {
+                double g = upstream(n);
+                if (probabilities) {
+                    CrossEntropyVector.probabilityGrad(gx, base, classes, (float) (g * sums[0] / s), (float) g, w, q,
+                            (float) keep, (float) spread);
+                } else {
+                    double hit = keep * wt;
+                    double a = g * (hit + spread * weightTotal) / s;
+                    double b = g * spread;
+                    if (eps > 0) {
+                        CrossEntropyVector.scaleMinusWeights(gx, base, classes, (float) a, (float) b, w);
+                    } else {
+                        CrossEntropyVector.scale(gx, base, classes, (float) a);
+                    }
+                    gx[base + t] = (float) (-g * hit * sRest / s + b * (weightTotal * et / s - wt));
+                }
+            }
+            return loss;
+        }
+
+        // ---- end SIMD hook ----
 
         /**
          * Positions [start, end) of an (N, C, d1, ..., dk) input, in blocks of up to {@code block}
