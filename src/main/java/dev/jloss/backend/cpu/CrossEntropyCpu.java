@@ -188,6 +188,10 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
                 if (noneOut) {
                     o[n] = 0;
                 }
+                // the row's gradient is zero: written, as the gradient array may not come zero-filled
+                if (gx != null) {
+                    Arrays.fill(gx, n * classes, (n + 1) * classes, 0f);
+                }
                 return 0;
             }
             if (target < 0 || target >= classes) {
@@ -271,6 +275,9 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
                     if (target == ignore) {
                         if (noneOut) {
                             o[n] = 0;
+                        }
+                        if (gx != null) {
+                            Arrays.fill(gx, n * classes, (n + 1) * classes, 0f);
                         }
                         pending = false;
                         continue;
