@@ -52,8 +52,8 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
         Pass pass = new Pass(p, args, gradOutput, out, grads[0]);
         CpuParallel.ChunkSum body = p.spatial() == 1 ? pass::rows : pass::blocks;
         // ---- SIMD hook (dev.jloss.backend.cpu.vector) ----
-        if (VectorSupport.enabled() && p.spatial() == 1) {
-            body = pass::rowsVector;
+        if (VectorSupport.enabled()) {
+            body = p.spatial() == 1 ? pass::rowsVector : pass::blocksVector;
         }
         // ---- end SIMD hook ----
         double sum = pass.skip ? 0 : CpuParallel.sum(p.positions(), pass.grain, p.classes(), body);
@@ -358,6 +358,138 @@ public final class CrossEntropyCpu implements LossKernel<CrossEntropyPlan> {
                 }
             }
             return loss;
+        }
+
+        /** {@link #blocks} through {@link CrossEntropyVector}: the same blocks, chunks and additions. */
+        double blocksVector(long start, long end) {
+            Block b = new Block(block, classes);
+            float[] mf = new float[block];
+            float[] ef = new float[block * classes + VectorSupport.floatLanes()];
+            float[] af = new float[block];
+            float[] bf = new float[block];
+            double acc = 0;
+            int i = (int) start;
+            while (i < end) {
+                int n = i / spatial;
+                int s0 = i - n * spatial;
+                int len = Math.min(block, Math.min((int) end - i, spatial - s0));
+                acc += blockVector(b, i, n * classes * spatial + s0, len, mf, ef, af, bf);
+                i += len;
+            }
+            if (chunkWeights != null) {
+                chunkWeights[(int) (start / grain)] = b.weights;
+            }
+            return acc;
+        }
+
+        /**
+         * {@link #block} with the max, the exps (float, into ef) and their sums (double: each float exp
+         * is exact in double, so {@code s - e_t} keeps its accuracy) and the gradient as vector loops
+         * over the block's positions; a block with a non-finite max or exp sum takes {@link #block}.
+         */
+        private double blockVector(Block k, int pos, int base, int len, float[] mf, float[] ef, float[] af,
+                                   float[] bf) {
+            int S = spatial;
+            int[] t = k.t;
+            double[] s = k.s;
+            double[] sum1 = k.sum1;
+            double[] sum2 = k.sum2;
+            boolean wantGrad = gx != null;
+            if (!probabilities) {
+                for (int j = 0; j < len; j++) {
+                    long target = targets.get(pos + j);
+                    if (target == ignore) {
+                        t[j] = -1;
+                    } else if (target < 0 || target >= classes) {
+                        throw ClassTargetsCpu.outOfBounds(fn, target, classes, ignore);
+                    } else {
+                        t[j] = (int) target;
+                    }
+                }
+            }
+            CrossEntropyVector.columnMax(x, base, S, classes, len, mf);
+            for (int j = 0; j < len; j++) {
+                if (mf[j] == Float.NEGATIVE_INFINITY || mf[j] == Float.POSITIVE_INFINITY) {
+                    return block(k, pos, base, len);
+                }
+            }
+            CrossEntropyVector.columnExps(x, base, S, classes, len, mf, ef, s);
+            for (int j = 0; j < len; j++) {
+                if (!(s[j] < Double.POSITIVE_INFINITY)) {
+                    return block(k, pos, base, len);
+                }
+            }
+            Arrays.fill(sum1, 0, len, 0.0);
+            Arrays.fill(sum2, 0, len, 0.0);
+            if (probabilities) {
+                // sum1 = sum_c w q, sum2 = sum_c w q x
+                for (int c = 0; c < classes; c++) {
+                    int off = base + c * S;
+                    double wc = w[c];
+                    for (int j = 0; j < len; j++) {
+                        double v = wc * (q[off + j] * keep + spread);
+                        sum1[j] += v;
+                        sum2[j] += v * x[off + j];
+                    }
+                }
+            } else if (eps > 0) {
+                // sum2 = sum_c w x
+                for (int c = 0; c < classes; c++) {
+                    int off = base + c * S;
+                    double wc = w[c];
+                    for (int j = 0; j < len; j++) {
+                        sum2[j] += wc * x[off + j];
+                    }
+                }
+            }
+            double acc = 0;
+            double weights = k.weights;
+            for (int j = 0; j < len; j++) {
+                double lse = mf[j] + Math.log(s[j]);
+                double loss;
+                double g = wantGrad ? upstream(pos + j) : 0;
+                if (probabilities) {
+                    loss = lse * sum1[j] - sum2[j];
+                    af[j] = (float) (g * sum1[j] / s[j]);
+                    bf[j] = (float) g;
+                } else if (t[j] < 0) {
+                    loss = 0;
+                    af[j] = 0;
+                    bf[j] = 0;
+                } else {
+                    double wt = w[t[j]];
+                    weights += ClassTargetsCpu.weightOf(weight, t[j]);
+                    loss = keep * wt * (lse - x[base + t[j] * S + j]);
+                    if (eps > 0) {
+                        loss += spread * (weightTotal * lse - sum2[j]);
+                    }
+                    af[j] = (float) (g * (keep * wt + spread * weightTotal) / s[j]);
+                    bf[j] = (float) (g * spread);
+                }
+                if (noneOut) {
+                    o[pos + j] = (float) loss;
+                }
+                acc += loss;
+            }
+            k.weights = weights;
+            if (!wantGrad) {
+                return acc;
+            }
+            CrossEntropyVector.columnGrad(gx, base, S, classes, len, ef, af, bf, w, probabilities ? q : null,
+                    (float) keep, (float) spread);
+            if (!probabilities) {
+                for (int j = 0; j < len; j++) {
+                    if (t[j] >= 0) {
+                        double wt = w[t[j]];
+                        double g = upstream(pos + j);
+                        double et = ef[t[j] * len + j];
+                        double sRest = s[j] - et;
+                        gx[base + t[j] * S + j] = (float) (-g * keep * wt * sRest / s[j]
+                                + g * spread * (weightTotal * et / s[j] - wt));
+                    }
+                }
+            }
+            return acc;
         }
 
         // ---- end SIMD hook ----

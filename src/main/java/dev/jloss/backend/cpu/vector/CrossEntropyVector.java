@@ -348,6 +348,96 @@ public final class CrossEntropyVector {
         }
     }
 
+    // ---- K-dim: (N, C, d1..dk) blocks of len neighbouring positions, class c of position j at
+    // x[base + c * stride + j]; the vectors run over j (contiguous), the classes in the outer loop ----
+
+    /** m[j] = max_c x[base + c * stride + j] for j < len (NaNs skipped, -inf for classes 0). */
+    public static void columnMax(float[] x, int base, int stride, int classes, int len, float[] m) {
+        Arrays.fill(m, 0, len, Float.NEGATIVE_INFINITY);
+        int ub = F.loopBound(len);
+        for (int c = 0; c < classes; c++) {
+            int off = base + c * stride;
+            int j = 0;
+            for (; j < ub; j += L) {
+                FloatVector mv = FloatVector.fromArray(F, m, j);
+                FloatVector v = FloatVector.fromArray(F, x, off + j);
+                mv.blend(v, mv.lt(v)).intoArray(m, j);
+            }
+            for (; j < len; j++) {
+                float v = x[off + j];
+                if (m[j] < v) {
+                    m[j] = v;
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code e[c * len + j] = VectorMath.exp(x[base + c * stride + j] - m[j])} and {@code s[j] = sum_c
+     * e[c * len + j]}, in double, in class order (each float exp exact in double, so {@code s[j] -
+     * e_t} keeps its accuracy). e holds {@code classes * len + L} floats.
+     */
+    public static void columnExps(float[] x, int base, int stride, int classes, int len, float[] m, float[] e,
+                                  double[] s) {
+        Arrays.fill(s, 0, len, 0.0);
+        int ub = F.loopBound(len);
+        for (int c = 0; c < classes; c++) {
+            int off = base + c * stride;
+            int eo = c * len;
+            columnExpsOne(x, off, ub, m, e, eo, s);
+            for (int j = ub; j < len; j++) {
+                float v = VectorMath.exp(x[off + j] - m[j]);
+                e[eo + j] = v;
+                s[j] += v;
+            }
+        }
+    }
+
+    /** One class of {@link #columnExps} over j < ub (a multiple of L). */
+    private static void columnExpsOne(float[] x, int off, int ub, float[] m, float[] e, int eo, double[] s) {
+        for (int j = 0; j < ub; j += L) {
+            VectorMath.exp(FloatVector.fromArray(F, x, off + j).sub(FloatVector.fromArray(F, m, j))).intoArray(e, eo + j);
+            DoubleVector.fromArray(D, s, j).add(widen(e, eo + j)).intoArray(s, j);
+            DoubleVector.fromArray(D, s, j + LD).add(widen(e, eo + j + LD)).intoArray(s, j + LD);
+        }
+    }
+
+    /**
+     * The gradient of a block from its exps: {@code g[base + c * stride + j] = e[c * len + j] a[j] -
+     * b[j] w[c]} (one FMA), or with {@code q} not null {@code - b[j] w[c] (q[base + c * stride + j] keep
+     * + spread)}.
+     */
+    public static void columnGrad(float[] g, int base, int stride, int classes, int len, float[] e, float[] a,
+                                  float[] b, float[] w, float[] q, float keep, float spread) {
+        int ub = F.loopBound(len);
+        for (int c = 0; c < classes; c++) {
+            int off = base + c * stride;
+            int eo = c * len;
+            float wc = w[c];
+            int j = 0;
+            if (q == null) {
+                for (; j < ub; j += L) {
+                    FloatVector nb = FloatVector.fromArray(F, b, j).mul(-wc);
+                    FloatVector.fromArray(F, e, eo + j).fma(FloatVector.fromArray(F, a, j), nb).intoArray(g, off + j);
+                }
+                for (; j < len; j++) {
+                    g[off + j] = Math.fma(e[eo + j], a[j], b[j] * -wc);
+                }
+            } else {
+                FloatVector kv = FloatVector.broadcast(F, keep);
+                FloatVector sv = FloatVector.broadcast(F, spread);
+                for (; j < ub; j += L) {
+                    FloatVector nb = FloatVector.fromArray(F, q, off + j).fma(kv, sv).mul(FloatVector.fromArray(F, b, j))
+                            .mul(-wc);
+                    FloatVector.fromArray(F, e, eo + j).fma(FloatVector.fromArray(F, a, j), nb).intoArray(g, off + j);
+                }
+                for (; j < len; j++) {
+                    g[off + j] = Math.fma(e[eo + j], a[j], Math.fma(q[off + j], keep, spread) * b[j] * -wc);
+                }
+            }
+        }
+    }
+
     /** The L floats at a[offset], their lower half widened to double (offset + L <= a.length). */
     private static DoubleVector widen(float[] a, int offset) {
         return (DoubleVector) FloatVector.fromArray(F, a, offset).convertShape(VectorOperators.F2D, D, 0);

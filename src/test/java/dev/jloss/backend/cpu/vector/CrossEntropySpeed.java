@@ -14,7 +14,7 @@ import java.util.Random;
  * test: run its main). Best of {@code reps} calls after warm-up, per size and op, on the common pool.
  * <pre>
  * java --add-modules jdk.incubator.vector -Xmx6g -cp target/classes:target/test-classes:SLF4J \
- *     dev.jloss.backend.cpu.vector.CrossEntropySpeed [reps] [NxC ...]
+ *     dev.jloss.backend.cpu.vector.CrossEntropySpeed [reps] [NxC | NxCxS ...]
  * </pre>
  * {@code -Djloss.cpu.simd=false} times the scalar path.
  */
@@ -49,17 +49,18 @@ public final class CrossEntropySpeed {
             String[] nc = size.split("x");
             int n = Integer.parseInt(nc[0]);
             int c = Integer.parseInt(nc[1]);
+            int sp = nc.length > 2 ? Integer.parseInt(nc[2]) : 1; // NxCxS: a K-dim input (N, C, S)
             Random rnd = new Random(42);
-            float[] x = new float[n * c];
+            float[] x = new float[n * c * sp];
             for (int i = 0; i < x.length; i++) {
                 x[i] = (float) (3 * rnd.nextGaussian());
             }
-            long[] t = new long[n];
-            for (int i = 0; i < n; i++) {
+            long[] t = new long[n * sp];
+            for (int i = 0; i < t.length; i++) {
                 t[i] = rnd.nextInt(c);
             }
-            Tensor xt = cpu.tensor(x, n, c);
-            Tensor tt = cpu.tensor(t, n);
+            Tensor xt = sp == 1 ? cpu.tensor(x, n, c) : cpu.tensor(x, n, c, sp);
+            Tensor tt = sp == 1 ? cpu.tensor(t, n) : cpu.tensor(t, n, sp);
             Tensor go = cpu.tensor(new float[] {1f});
             Loss ce = CrossEntropyLoss.builder().build();
             Loss nll = NLLLoss.builder().build();
