@@ -18,7 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code x - max >= -10}). Sums are taken in float lanes over blocks of {@link #BLOCK} elements (each
  * lane adds 8 terms: for the exps, all positive, a relative error under 7 float roundings, 4.2e-7,
  * per block), and the blocks' lane sums are added in double: a row's exp sum is within 4.2e-7 (worst case; about 1e-7 typically) of the same floats summed in double. The
- * block holding the target class is summed element by element in double without the target's exp, so
+ * lane holding the target class (its block's elements {@code t + k L}) is summed element by element in
+ * double without the target's exp, so
  * {@code sum_{c != t} e_c}, from which the gradient's target element {@code softmax_t - 1 =
  * -sum_{c != t} e_c / sum_c e_c} is formed, keeps its relative accuracy when the target's
  * probability is near 1 (no cancellation). Class-probability sums, where the loss {@code lse sum wq -
@@ -127,15 +128,17 @@ public final class CrossEntropyVector {
         }
         double sum = 0;
         if (t >= 0 && t < ub) {
-            // the target's block: its sum replaced by its elements but the target's, in double
+            // the target's lane of its block (the block's elements t + k L): its float sum replaced by
+            // its elements but the target's, in double
             int start = t / BLOCK * BLOCK;
             int end = Math.min(ub, start + BLOCK);
-            for (int c = start; c < end; c++) {
+            int lane = t % L;
+            for (int c = start + lane; c < end; c += L) {
                 if (c != t) {
                     sum += VectorMath.exp(x[from + c] - m);
                 }
             }
-            Arrays.fill(scratch, start / BLOCK * L, start / BLOCK * L + L, 0f);
+            scratch[start / BLOCK * L + lane] = 0f;
         }
         sum += sumInDouble(scratch, (ub + BLOCK - 1) / BLOCK * L);
         for (int c = ub; c < len; c++) {
