@@ -22,6 +22,12 @@ import java.util.Arrays;
  * wanted (beta needs alpha at every step), two alpha rows otherwise; two beta rows and one row of C.
  */
 public final class CTCLossCpu implements LossKernel<CTCLossPlan> {
+    /** Every output and gradient element is written (zeros included): no zero-fill before the run. */
+    @Override
+    public boolean writesEveryElement() {
+        return true;
+    }
+
     /** Work units (recursion cells, gradient entries) per parallel chunk. */
     private static final long CHUNK_WORK = 1 << 15;
     private static final double NEG_INF = Double.NEGATIVE_INFINITY;

@@ -22,6 +22,12 @@ import dev.jloss.backend.cpu.vector.RowsVector;
  * double row first); when rows broadcast, one chunk sums them into double arrays in row order.
  */
 public final class CosineEmbeddingLossCpu implements LossKernel<CosineEmbeddingLossPlan> {
+    /** Every output and gradient element is written (zeros included): no zero-fill before the run. */
+    @Override
+    public boolean writesEveryElement() {
+        return true;
+    }
+
     private static final long CHUNK_WORK = 1 << 15;
 
     @Override

@@ -4,6 +4,8 @@ import dev.jloss.Reduction;
 import dev.jloss.Tensor;
 import dev.jloss.plan.CrossEntropyLossPlan;
 import dev.jloss.plan.LossKernel;
+import dev.jloss.backend.cpu.vector.CrossEntropyVector;
+import dev.jloss.backend.cpu.vector.VectorMath;
 import java.util.Arrays;
 
 /**
@@ -38,6 +40,12 @@ import java.util.Arrays;
  * {@link ClassTargetsCpu}), or the number of positions for probabilities.
  */
 public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPlan> {
+    /** Every output and gradient element is written (zeros included): no zero-fill before the run. */
+    @Override
+    public boolean writesEveryElement() {
+        return true;
+    }
+
     /** Input elements per chunk of work. */
     private static final long WORK = 1 << 18;
     /** At most this many positions are swept together when the class dimension is strided (K-dim). */
@@ -49,6 +57,15 @@ public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPla
     public void run(CrossEntropyLossPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
         Pass pass = new Pass(p, args, gradOutput, out, grads[0]);
         CpuParallel.ChunkSum body = p.spatial() == 1 ? pass::rows : pass::blocks;
+        // ---- SIMD hook (dev.jloss.backend.cpu.vector) ----
+        if (VectorSupport.enabled()) {
+            body = p.spatial() == 1 ? pass::rowsVector : pass::blocksVector;
+        }
+        // ---- end SIMD hook ----
+        if (pass.skip && pass.none && pass.o != null) {
+            // no classes: every position's loss is an empty sum (its gradient has no elements)
+            Arrays.fill(pass.o, 0f);
+        }
         double sum = pass.skip ? 0 : CpuParallel.sum(p.positions(), pass.grain, p.classes(), body);
         if (!pass.none && pass.o != null) {
             double denominator = pass.chunkWeights != null ? ClassTargetsCpu.sumInOrder(pass.chunkWeights)
@@ -181,6 +198,10 @@ public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPla
                 if (noneOut) {
                     o[n] = 0;
                 }
+                // the row's gradient is zero: written, as the gradient array may not come zero-filled
+                if (gx != null) {
+                    Arrays.fill(gx, n * classes, (n + 1) * classes, 0f);
+                }
                 return 0;
             }
             if (target < 0 || target >= classes) {
@@ -240,6 +261,248 @@ public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPla
             }
             return loss;
         }
+
+        // ---- SIMD hook (dev.jloss.backend.cpu.vector): the rows' sweeps as vector loops ----
+
+        /**
+         * {@link #rows} through {@link CrossEntropyVector}, with the same chunks, order of additions and
+         * weight partials. Each row's exp sweep also finds the next row's maximum, so that row's first
+         * read from memory overlaps this row's exps. A row with a non-finite max or exp sum (infinities,
+         * NaNs) takes the scalar sweeps instead ({@link #indexRow}, {@link #probabilityRow}).
+         */
+        double rowsVector(long start, long end) {
+            float[] nextMax = new float[1];
+            float[] scratch = new float[CrossEntropyVector.scratchLength(classes)];
+            boolean pending = false; // nextMax[0] holds row n's max
+            double[] sums = probabilities ? new double[2] : null;
+            double[] e = null;
+            double acc = 0;
+            double weights = 0;
+            for (int n = (int) start; n < end; n++) {
+                int t = -1;
+                if (!probabilities) {
+                    long target = targets.get(n);
+                    if (target == ignore) {
+                        if (noneOut) {
+                            o[n] = 0;
+                        }
+                        if (gx != null) {
+                            Arrays.fill(gx, n * classes, (n + 1) * classes, 0f);
+                        }
+                        pending = false;
+                        continue;
+                    }
+                    if (target < 0 || target >= classes) {
+                        throw ClassTargetsCpu.outOfBounds(fn, target, classes, ignore);
+                    }
+                    t = (int) target;
+                    weights += ClassTargetsCpu.weightOf(weight, t);
+                }
+                int base = n * classes;
+                float m = pending ? nextMax[0] : CrossEntropyVector.max(x, base, classes);
+                int next = n + 1 < end ? base + classes : -1;
+                double loss = rowVector(n, t, base, m, next, nextMax, scratch, sums);
+                pending = next >= 0 && loss == loss;
+                if (loss != loss) {
+                    e = e == null ? new double[classes] : e;
+                    loss = probabilities ? probabilityRow(n, e) : indexRow(n, e);
+                }
+                acc += loss;
+            }
+            if (chunkWeights != null) {
+                chunkWeights[(int) (start / grain)] = weights;
+            }
+            return acc;
+        }
+
+        /**
+         * Row n (class index t, or t = -1 for probabilities), max m: the exps (into the gradient's row
+         * when it is wanted) with {@code sRest = sum_{c != t} e_c}, the loss, and the gradient scaled
+         * in place; the target's element as {@code -g hit sRest / s + b (W e_t / s - w_t)}, the
+         * one-hot part without cancellation. Returns the loss, or NaN for a row the scalar sweeps must
+         * take (a non-finite max or exp sum).
+         */
+        private double rowVector(int n, int t, int base, float m, int next, float[] nextMax, float[] scratch,
+                                 double[] sums) {
+            if (m == Float.NEGATIVE_INFINITY || m == Float.POSITIVE_INFINITY) {
+                return Double.NaN;
+            }
+            if (probabilities) {
+                CrossEntropyVector.probabilitySums(w, q, x, base, classes, keep, spread, sums);
+            }
+            double sRest = CrossEntropyVector.expSums(x, base, classes, m, t, gx, next, nextMax, scratch);
+            double et = t < 0 ? 0 : VectorMath.exp(x[base + t] - m);
+            double s = sRest + et;
+            if (!(s < Double.POSITIVE_INFINITY)) {
+                return Double.NaN;
+            }
+            double lse = m + Math.log(s);
+            double loss;
+            double wt = t < 0 ? 0 : w[t];
+            if (probabilities) {
+                loss = lse * sums[0] - sums[1];
+            } else {
+                loss = keep * wt * (lse - x[base + t]);
+                if (eps > 0) {
+                    loss += spread * (weightTotal * lse - CrossEntropyVector.dot(w, x, base, classes));
+                }
+            }
+            if (noneOut) {
+                o[n] = (float) loss;
+            }
+            if (gx != null) {
+                double g = upstream(n);
+                if (probabilities) {
+                    CrossEntropyVector.probabilityGrad(gx, base, classes, (float) (g * sums[0] / s), (float) g, w, q,
+                            (float) keep, (float) spread);
+                } else {
+                    double hit = keep * wt;
+                    double a = g * (hit + spread * weightTotal) / s;
+                    double b = g * spread;
+                    if (eps > 0) {
+                        CrossEntropyVector.scaleMinusWeights(gx, base, classes, (float) a, (float) b, w);
+                    } else {
+                        CrossEntropyVector.scale(gx, base, classes, (float) a);
+                    }
+                    gx[base + t] = (float) (-g * hit * sRest / s + b * (weightTotal * et / s - wt));
+                }
+            }
+            return loss;
+        }
+
+        /** {@link #blocks} through {@link CrossEntropyVector}: the same blocks, chunks and additions. */
+        double blocksVector(long start, long end) {
+            Block b = new Block(block, classes);
+            float[] mf = new float[block];
+            float[] ef = new float[block * classes + VectorSupport.floatLanes()];
+            float[] af = new float[block];
+            float[] bf = new float[block];
+            double acc = 0;
+            int i = (int) start;
+            while (i < end) {
+                int n = i / spatial;
+                int s0 = i - n * spatial;
+                int len = Math.min(block, Math.min((int) end - i, spatial - s0));
+                acc += blockVector(b, i, n * classes * spatial + s0, len, mf, ef, af, bf);
+                i += len;
+            }
+            if (chunkWeights != null) {
+                chunkWeights[(int) (start / grain)] = b.weights;
+            }
+            return acc;
+        }
+
+        /**
+         * {@link #block} with the max, the exps (float, into ef) and their sums (double: each float exp
+         * is exact in double, so {@code s - e_t} keeps its accuracy) and the gradient as vector loops
+         * over the block's positions; a block with a non-finite max or exp sum takes {@link #block}.
+         */
+        private double blockVector(Block k, int pos, int base, int len, float[] mf, float[] ef, float[] af,
+                                   float[] bf) {
+            int S = spatial;
+            int[] t = k.t;
+            double[] s = k.s;
+            double[] sum1 = k.sum1;
+            double[] sum2 = k.sum2;
+            boolean wantGrad = gx != null;
+            if (!probabilities) {
+                for (int j = 0; j < len; j++) {
+                    long target = targets.get(pos + j);
+                    if (target == ignore) {
+                        t[j] = -1;
+                    } else if (target < 0 || target >= classes) {
+                        throw ClassTargetsCpu.outOfBounds(fn, target, classes, ignore);
+                    } else {
+                        t[j] = (int) target;
+                    }
+                }
+            }
+            CrossEntropyVector.columnMax(x, base, S, classes, len, mf);
+            for (int j = 0; j < len; j++) {
+                if (mf[j] == Float.NEGATIVE_INFINITY || mf[j] == Float.POSITIVE_INFINITY) {
+                    return block(k, pos, base, len);
+                }
+            }
+            CrossEntropyVector.columnExps(x, base, S, classes, len, mf, ef, s);
+            for (int j = 0; j < len; j++) {
+                if (!(s[j] < Double.POSITIVE_INFINITY)) {
+                    return block(k, pos, base, len);
+                }
+            }
+            Arrays.fill(sum1, 0, len, 0.0);
+            Arrays.fill(sum2, 0, len, 0.0);
+            if (probabilities) {
+                // sum1 = sum_c w q, sum2 = sum_c w q x
+                for (int c = 0; c < classes; c++) {
+                    int off = base + c * S;
+                    double wc = w[c];
+                    for (int j = 0; j < len; j++) {
+                        double v = wc * (q[off + j] * keep + spread);
+                        sum1[j] += v;
+                        sum2[j] += v * x[off + j];
+                    }
+                }
+            } else if (eps > 0) {
+                // sum2 = sum_c w x
+                for (int c = 0; c < classes; c++) {
+                    int off = base + c * S;
+                    double wc = w[c];
+                    for (int j = 0; j < len; j++) {
+                        sum2[j] += wc * x[off + j];
+                    }
+                }
+            }
+            double acc = 0;
+            double weights = k.weights;
+            for (int j = 0; j < len; j++) {
+                double lse = mf[j] + Math.log(s[j]);
+                double loss;
+                double g = wantGrad ? upstream(pos + j) : 0;
+                if (probabilities) {
+                    loss = lse * sum1[j] - sum2[j];
+                    af[j] = (float) (g * sum1[j] / s[j]);
+                    bf[j] = (float) g;
+                } else if (t[j] < 0) {
+                    loss = 0;
+                    af[j] = 0;
+                    bf[j] = 0;
+                } else {
+                    double wt = w[t[j]];
+                    weights += ClassTargetsCpu.weightOf(weight, t[j]);
+                    loss = keep * wt * (lse - x[base + t[j] * S + j]);
+                    if (eps > 0) {
+                        loss += spread * (weightTotal * lse - sum2[j]);
+                    }
+                    af[j] = (float) (g * (keep * wt + spread * weightTotal) / s[j]);
+                    bf[j] = (float) (g * spread);
+                }
+                if (noneOut) {
+                    o[pos + j] = (float) loss;
+                }
+                acc += loss;
+            }
+            k.weights = weights;
+            if (!wantGrad) {
+                return acc;
+            }
+            CrossEntropyVector.columnGrad(gx, base, S, classes, len, ef, af, bf, w, probabilities ? q : null,
+                    (float) keep, (float) spread);
+            if (!probabilities) {
+                for (int j = 0; j < len; j++) {
+                    if (t[j] >= 0) {
+                        double wt = w[t[j]];
+                        double g = upstream(pos + j);
+                        double et = ef[t[j] * len + j];
+                        double sRest = s[j] - et;
+                        gx[base + t[j] * S + j] = (float) (-g * keep * wt * sRest / s[j]
+                                + g * spread * (weightTotal * et / s[j] - wt));
+                    }
+                }
+            }
+            return acc;
+        }
+
+        // ---- end SIMD hook ----
 
         /**
          * Positions [start, end) of an (N, C, d1, ..., dk) input, in blocks of up to {@code block}

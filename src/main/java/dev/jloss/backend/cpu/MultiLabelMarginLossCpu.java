@@ -15,6 +15,12 @@ import dev.jloss.plan.MultiLabelMarginLossPlan;
  * <p>NOTE: like PyTorch, every entry of the target is range-checked, also those after the -1.
  */
 public final class MultiLabelMarginLossCpu implements LossKernel<MultiLabelMarginLossPlan> {
+    /** Every output and gradient element is written (zeros included): no zero-fill before the run. */
+    @Override
+    public boolean writesEveryElement() {
+        return true;
+    }
+
     /** Roughly this many label × class pairs per chunk. */
     private static final long CHUNK_WORK = 1 << 14;
 

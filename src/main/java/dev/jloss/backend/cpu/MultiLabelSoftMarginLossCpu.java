@@ -21,6 +21,12 @@ import dev.jloss.backend.cpu.vector.RowsVector;
  * order, so that it stays deterministic.
  */
 public final class MultiLabelSoftMarginLossCpu implements LossKernel<MultiLabelSoftMarginLossPlan> {
+    /** Every output and gradient element is written (zeros included): no zero-fill before the run. */
+    @Override
+    public boolean writesEveryElement() {
+        return true;
+    }
+
     /** Roughly this many elements (each an exp and a log1p) per chunk. */
     private static final long CHUNK_WORK = 1 << 12;
 

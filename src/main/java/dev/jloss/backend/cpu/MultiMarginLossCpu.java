@@ -17,6 +17,12 @@ import dev.jloss.plan.MultiMarginLossPlan;
  * NOTE: as in PyTorch the hinge is strict (z > 0), so a NaN score contributes nothing.
  */
 public final class MultiMarginLossCpu implements LossKernel<MultiMarginLossPlan> {
+    /** Every output and gradient element is written (zeros included): no zero-fill before the run. */
+    @Override
+    public boolean writesEveryElement() {
+        return true;
+    }
+
     /** Roughly this many scores per chunk. */
     private static final long CHUNK_WORK = 1 << 14;
 

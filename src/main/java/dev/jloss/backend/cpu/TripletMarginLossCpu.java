@@ -24,6 +24,12 @@ import dev.jloss.backend.cpu.vector.RowsVector;
  * {@link Rows#pnormGrad}); the cosine distance's is PyTorch 1.13's (see {@link Rows#cosineGrad}).
  */
 public final class TripletMarginLossCpu implements LossKernel<TripletMarginLossPlan> {
+    /** Every output and gradient element is written (zeros included): no zero-fill before the run. */
+    @Override
+    public boolean writesEveryElement() {
+        return true;
+    }
+
     /** Work (elements read) per chunk of rows. */
     private static final long CHUNK_WORK = 1 << 15;
 
