@@ -170,7 +170,7 @@ public final class Suite {
         for (String impl : cfg.impls) {
             if (impl.equals("jloss-opencl") || impl.equals("jloss-cuda")) {
                 String device = impl.substring("jloss-".length());
-                try (dev.jloss.Backend b = dev.jloss.Backends.named(device)) {
+                try (dev.jloss.Backend b = Backends.named(device)) {
                     kinds.add(device);
                 } catch (BackendException | LinkageError e) {
                     System.out.println("copy limit " + device + ": skipped: " + e.getMessage());
