@@ -4,12 +4,24 @@
 #
 #   scripts/bench.sh                      quick sizes (every array far larger than the caches; minutes)
 #   scripts/bench.sh --full               the issue's sizes (10^8 floats, CE 4096x32000 and 512x128000, ...)
-#   scripts/bench.sh --losses mse_loss,cross_entropy --impls jloss-cpu,pytorch
+#   scripts/bench.sh --losses mse_loss,cross_entropy --impls jloss-cpu,jloss-cpu-jdk25,pytorch
 #   THREADS=1 scripts/bench.sh            every implementation on one thread
 #   XMX=12g scripts/bench.sh --full       heap of every JVM (--full needs about 12g)
 #   PROFILE=0 scripts/bench.sh            skip the profile of the worst jloss ops
 #   FRESH_MEMORY=1 scripts/bench.sh       let freed memory go back to the OS (see GLIBC_TUNABLES below)
+#   OUT=/tmp/bench scripts/bench.sh ...   write the page and its data there instead of docs/ (test runs)
+#   JDK25_HOME=/opt/jdk-25 scripts/bench.sh   the JDK of the jloss-cpu-jdk25 column
+#                                         (default /usr/lib/jvm/temurin-25-jdk-amd64; missing: skipped, with the reason)
 # Other options go to dev.jloss.bench.Suite: --forks N --warmup N --iterations N --time-ms N --xmx 6g
+#   --impls LIST   default jloss-cpu,jloss-cpu-jdk25,jloss-opencl,pytorch,nd4j; also jloss-cuda, and
+#                  jloss-cpu-alloc (the allocating calls; jloss-* are timed with the into calls)
+#   --alloc LIST   loss:OP pairs rerun under JMH's GC profiler for bytes allocated per call, on every
+#                  jloss CPU implementation (default mse_loss:FUSED,cross_entropy:FUSED,nll_loss:BACKWARD;
+#                  --alloc none skips it)
+#   --check-only   build and compare every implementation, time nothing
+#
+# Every JVM that runs jloss gets --add-modules jdk.incubator.vector (the CPU backend's SIMD path); the
+# page records the path each JDK took (cpu_path). The suite itself runs on the `java` on PATH (JDK 17).
 #
 # The benchmark module (benchmarks/, JMH 1.37) is not part of the root build: `mvn test` never
 # compiles it nor downloads its peers. The first run downloads them from Maven Central (DJL's
@@ -19,17 +31,21 @@ cd "$(dirname "$0")/.."
 
 THREADS=${THREADS:-$(nproc)}
 PROFILE=${PROFILE:-1}
+OUT=${OUT:-docs}
 MAVEN_OPTS_Q=(-q -B)
 
 echo "== building jloss and the benchmark module"
 mvn "${MAVEN_OPTS_Q[@]}" -DskipTests install
 (cd benchmarks && mvn "${MAVEN_OPTS_Q[@]}" compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt)
-CP="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
+# jloss from this checkout's target/classes, not from ~/.m2: the local repository is shared, and another
+# checkout's `mvn install` between the build above and the run would swap the library measured
+CP="benchmarks/target/classes:$(tr ':' '\n' < benchmarks/target/classpath.txt \
+  | sed "s|.*/dev/jloss/jloss/[^/]*/jloss-[^/]*\.jar\$|$PWD/target/classes|" | paste -sd:)"
 
 # The same thread count everywhere: jloss CPU (fork-join pool, set per fork by the suite), PyTorch
 # (ai.djl.pytorch.num_threads, set by the suite), ND4J (OpenMP), PoCL (its pthread device).
 export OMP_NUM_THREADS=$THREADS POCL_MAX_PTHREAD_COUNT=$THREADS POCL_CPU_MAX_CU_COUNT=$THREADS
-export JLOSS_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src kernels-cl benchmarks 2>/dev/null || echo -dirty)"
+export JLOSS_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src kernels-cl kernels-cu benchmarks scripts/bench.sh 2>/dev/null || echo -dirty)"
 # DJL: natives from the pytorch-native-cpu jar on the class path, never a download
 export DJL_OFFLINE=true PYTORCH_VERSION=2.7.1 PYTORCH_FLAVOR=cpu
 
@@ -45,12 +61,12 @@ fi
 JSIG="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")/lib/libjsig.so"
 [ -f "$JSIG" ] && export LD_PRELOAD="$JSIG${LD_PRELOAD:+:$LD_PRELOAD}"
 
-JAVA=(java -Xmx"${XMX:-6g}" -Djava.awt.headless=true -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=error -cp "$CP")
-mkdir -p docs
-echo "== running the suite on $THREADS threads"
-"${JAVA[@]}" dev.jloss.bench.Suite --threads "$THREADS" --xmx "${XMX:-6g}" --out docs "$@"
+JAVA=(java -Xmx"${XMX:-6g}" --add-modules jdk.incubator.vector -Djava.awt.headless=true -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=error -cp "$CP")
+mkdir -p "$OUT"
+echo "== running the suite on $THREADS threads (JDK 25 for -jdk25: ${JDK25_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64})"
+"${JAVA[@]}" dev.jloss.bench.Suite --threads "$THREADS" --xmx "${XMX:-6g}" --out "$OUT" "$@"
 if [ "$PROFILE" != 0 ]; then
   echo "== profiling the jloss ops furthest behind"
-  "${JAVA[@]}" dev.jloss.bench.Profile docs --threads "$THREADS"
+  "${JAVA[@]}" dev.jloss.bench.Profile "$OUT" --threads "$THREADS"
 fi
-echo "== done: docs/BENCHMARKS.md, docs/benchmarks.png"
+echo "== done: $OUT/BENCHMARKS.md, $OUT/benchmarks.png"

@@ -29,6 +29,7 @@ final class Environment {
         m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
                 + System.getProperty("os.arch"));
         m.put("jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+        m.put("jdk_feature", Jdks.current());
         m.put("threads", Integer.toString(cfg.threads));
         m.put("omp_num_threads", env("OMP_NUM_THREADS", "unset"));
         m.put("glibc_tunables", env("GLIBC_TUNABLES", "unset"));

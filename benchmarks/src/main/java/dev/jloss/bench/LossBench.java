@@ -63,6 +63,11 @@ public class LossBench {
         // kept for the next op of the same (case, implementation); closed by closeShared()
     }
 
+    /** The implementation the ops of this JVM share, or null. */
+    static synchronized Impl shared() {
+        return shared;
+    }
+
     static synchronized void closeShared() {
         if (shared != null) {
             shared.close();

@@ -29,6 +29,8 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * {@code benchmarks-profile.txt}, which {@link Report} puts on the page.
  *
  * <pre>java -cp ... dev.jloss.bench.Profile docs [--threads N] [mse_loss@quick:jloss-cpu:BACKWARD ...]</pre>
+ *
+ * <p>A {@code ...-jdk25} target is profiled in a JMH fork of that JDK ({@link Jdks}).
  */
 public final class Profile {
     private Profile() {
@@ -63,9 +65,18 @@ public final class Profile {
                     .param("caseId", p[0]).param("impl", p[1]).param("op", p[2]).forks(1).warmupIterations(2)
                     .warmupTime(TimeValue.milliseconds(300)).measurementIterations(5)
                     .measurementTime(TimeValue.milliseconds(600))
-                    .jvmArgsAppend(cfg.forkJvmArgs().toArray(String[]::new))
+                    .jvmArgsAppend(jvmArgs(cfg, Impls.jdkOf(p[1])).toArray(String[]::new))
                     .addProfiler(StackProfiler.class, "lines=1;top=8;detailLine=false")
                     .addProfiler(GCProfiler.class).verbosity(VerboseMode.SILENT);
+            String jdk = Impls.jdkOf(p[1]);
+            if (jdk != null && !jdk.equals(Jdks.current())) {
+                String missing = Jdks.missing(jdk);
+                if (missing != null) {
+                    System.out.println("   skipped: " + missing);
+                    continue;
+                }
+                o.jvm(Jdks.java(jdk).toString());
+            }
             Collection<RunResult> rr = new Runner(o.build()).run();
             for (RunResult r : rr) {
                 sb.append("### ").append(p[0]).append(" ").append(p[1]).append(" ").append(p[2].toLowerCase(Locale.ROOT))
@@ -89,6 +100,12 @@ public final class Profile {
         }
         Files.writeString(dir.resolve("benchmarks-profile.txt"), sb.toString(), StandardCharsets.UTF_8);
         Report.main(new String[] {dir.toString()});
+    }
+
+    private static List<String> jvmArgs(Suite.Config cfg, String jdk) {
+        List<String> a = new ArrayList<>(cfg.forkJvmArgs());
+        a.addAll(Jdks.extraJvmArgs(jdk));
+        return a;
     }
 
     /** The RUNNABLE part of the stack profiler's text, without JMH's own frames' noise. */

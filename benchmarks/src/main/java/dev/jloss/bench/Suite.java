@@ -22,13 +22,17 @@ import org.openjdk.jmh.runner.RunnerException;
  * backend, PyTorch through DJL, ND4J) is first built and its forward, backward and fused results
  * compared with jloss's CPU results (in a child JVM, so that a native peer that crashes costs only its
  * own row); only what matches is then timed with JMH, in a fresh JVM per
- * (case, implementation) ({@link Worker}), {@code --forks} times. The memory-copy limits are timed at the start and again at the end
+ * (case, implementation) ({@link Worker}), {@code --forks} times; an implementation named
+ * {@code ...-jdk25} is timed in a worker JVM of that JDK ({@link Jdks}). Then a few representative ops
+ * of jloss's CPU implementations are rerun under JMH's GC profiler for the bytes they allocate per
+ * call ({@code --alloc}). The memory-copy limits are timed at the start and again at the end
  * (their drift shows how steady the machine was). Results go to a TSV and a properties file, from
  * which {@link Report} writes the page and the chart.
  *
  * <pre>
- * java -cp ... dev.jloss.bench.Suite [--size quick|full] [--losses a,b] [--impls jloss-cpu,pytorch,...]
+ * java -cp ... dev.jloss.bench.Suite [--size quick|full] [--losses a,b] [--impls jloss-cpu,jloss-cpu-jdk25,pytorch,...]
  *      [--threads N] [--forks N] [--warmup N] [--iterations N] [--time-ms N] [--out DIR] [--xmx 6g]
+ *      [--alloc mse_loss:FUSED,cross_entropy:FUSED,nll_loss:BACKWARD | --alloc none]
  *      [--check-only]   (build and compare every implementation, time nothing)
  * </pre>
  */
@@ -46,7 +50,9 @@ public final class Suite {
     static final class Config {
         String size = Cases.QUICK;
         List<String> losses = List.of();
-        List<String> impls = List.of("jloss-cpu", "jloss-opencl", Impls.PYTORCH, Impls.ND4J);
+        List<String> impls = List.of("jloss-cpu", "jloss-cpu-jdk25", "jloss-opencl", Impls.PYTORCH, Impls.ND4J);
+        /** {@code loss:OP} pairs rerun under the GC profiler, for each jloss CPU implementation (first case of the loss). */
+        List<String> alloc = List.of("mse_loss:FUSED", "cross_entropy:FUSED", "nll_loss:BACKWARD");
         int threads = Runtime.getRuntime().availableProcessors();
         int forks = 1;
         int warmup = 3;
@@ -80,6 +86,7 @@ public final class Suite {
                     case "--iterations" -> c.iterations = Integer.parseInt(v);
                     case "--time-ms" -> c.timeMs = Integer.parseInt(v);
                     case "--xmx" -> c.xmx = v;
+                    case "--alloc" -> c.alloc = v.isBlank() || v.equals("none") ? List.of() : Arrays.asList(v.split(","));
                     case "--out" -> c.out = Path.of(v);
                     case "--work" -> c.work = Path.of(v);
                     default -> throw new IllegalArgumentException("unknown option " + k);
@@ -90,7 +97,9 @@ public final class Suite {
         }
 
         List<String> forkJvmArgs() {
-            List<String> a = new ArrayList<>(List.of("-Xmx" + xmx, "-Djava.awt.headless=true",
+            // NOTE: --add-modules: jloss's CPU backend takes its SIMD path only with the Vector API's module
+            List<String> a = new ArrayList<>(List.of("-Xmx" + xmx, "--add-modules", "jdk.incubator.vector",
+                    "-Djava.awt.headless=true", "-Djloss.bench.work=" + work,
                     "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=" + threads,
                     "-Dai.djl.pytorch.num_interop_threads=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                     "-Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=error"));
@@ -101,7 +110,11 @@ public final class Suite {
         }
     }
 
-    /** One line of results: a timed (or skipped) combination. */
+    /**
+     * One line of results: a timed (or skipped) combination. Kind {@code loss} ({@code bytes}: the
+     * fewest the op must move; {@code elements}: of the first argument), {@code copy} (the limit), or
+     * {@code alloc} ({@code bytes}: allocated per call under JMH's GC profiler; {@code elements}: GCs).
+     */
     record Row(String kind, String caseId, String loss, String group, String shape, String impl, String op,
                double ms, double msError, double cv, long bytes, long elements, String status, String note) {
         static final String HEADER = "kind\tcase\tloss\tgroup\tshape\timpl\top\tms\tms_error\tcv\tbytes\telements\tstatus\tnote";
@@ -135,6 +148,7 @@ public final class Suite {
         Files.createDirectories(cfg.out);
         Files.createDirectories(cfg.work);
         Map<String, String> meta = Environment.describe(cfg);
+        meta.putAll(describeWorkers(cfg));
         meta.put("first_touch", firstTouch(cfg));
         List<Row> rows = new ArrayList<>();
         long t0 = System.nanoTime();
@@ -152,6 +166,7 @@ public final class Suite {
         if (cfg.checkOnly) {
             return;
         }
+        rows.addAll(allocations(cfg, rows));
         rows.addAll(copies(cfg, "end"));
         meta.put("wall_seconds", Long.toString((System.nanoTime() - t0) / 1_000_000_000L));
 
@@ -170,7 +185,7 @@ public final class Suite {
         for (String impl : cfg.impls) {
             if (impl.equals("jloss-opencl") || impl.equals("jloss-cuda")) {
                 String device = impl.substring("jloss-".length());
-                try (dev.jloss.Backend b = dev.jloss.Backends.named(device)) {
+                try (dev.jloss.Backend b = Backends.named(device)) {
                     kinds.add(device);
                 } catch (BackendException | LinkageError e) {
                     System.out.println("copy limit " + device + ": skipped: " + e.getMessage());
@@ -179,7 +194,7 @@ public final class Suite {
         }
         int floats = 1 << 26;
         for (String kind : kinds) {
-            for (Stat s : runWorker(cfg, "copy", kind, Integer.toString(floats), List.of(when)).values()) {
+            for (Stat s : runWorker(cfg, null, "copy", kind, Integer.toString(floats), List.of(when)).values()) {
                 Row row = new Row("copy", "copy@" + when, "copy", "limit", Cases.fmt(floats) + " floats", kind, when,
                         s.ms, s.err, s.cv, CopyBench.bytes(floats), floats, "ok", "");
                 rows.add(row);
@@ -198,11 +213,11 @@ public final class Suite {
      * with several forks the mean is over all their iterations and the error the spread between forks
      * as well.
      */
-    private static Map<String, Stat> runWorker(Config cfg, String what, String a, String b, List<String> ops)
-            throws IOException {
+    private static Map<String, Stat> runWorker(Config cfg, String jdk, String what, String a, String b,
+                                               List<String> ops) throws IOException {
         Map<String, List<double[]>> perOp = new LinkedHashMap<>();
         for (int f = 0; f < cfg.forks; f++) {
-            for (String[] l : runChild(cfg, what, a, b, String.join(",", ops), Integer.toString(cfg.warmup),
+            for (String[] l : runChild(cfg, jdk, what, a, b, String.join(",", ops), Integer.toString(cfg.warmup),
                     Integer.toString(cfg.iterations), Integer.toString(cfg.timeMs))) {
                 perOp.computeIfAbsent(l[0], k -> new ArrayList<>())
                         .add(new double[] {Double.parseDouble(l[1]), Double.parseDouble(l[2]), Double.parseDouble(l[3])});
@@ -224,16 +239,19 @@ public final class Suite {
     }
 
     /**
-     * Runs a {@link Worker} JVM with {@code args} and returns the tab-separated lines it wrote. A
-     * worker that fails (or crashes in a native library) costs its own row, never the suite.
+     * Runs a {@link Worker} JVM of JDK {@code jdk} (null: the suite's) with {@code args} and returns
+     * the tab-separated lines it wrote. A worker that fails (or crashes in a native library) costs its
+     * own row, never the suite.
      */
-    private static List<String[]> runChild(Config cfg, String... args) throws IOException {
+    private static List<String[]> runChild(Config cfg, String jdk, String... args) throws IOException {
         Path out = Files.createTempFile(cfg.work, "worker", ".tsv");
         try {
             String[] full = new String[args.length + 1];
             full[0] = out.toString();
             System.arraycopy(args, 0, full, 1, args.length);
-            Process p = new ProcessBuilder(Worker.command(cfg, full)).redirectErrorStream(true).start();
+            ProcessBuilder pb = new ProcessBuilder(Worker.command(cfg, jdk, full)).redirectErrorStream(true);
+            Jdks.adjustEnvironment(pb.environment(), jdk);
+            Process p = pb.start();
             String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             int rc;
             try {
@@ -285,6 +303,112 @@ public final class Suite {
         return sb.toString();
     }
 
+    /**
+     * What the timed JVMs run on, asked of a worker of each JDK in the run: {@code jdk}, {@code cpu_path}
+     * and {@code backend.cpu} for the suite's JDK, the same keys with {@code .jdkNN} for another.
+     */
+    private static Map<String, String> describeWorkers(Config cfg) {
+        Map<String, String> m = new LinkedHashMap<>();
+        List<String> jdks = new ArrayList<>();
+        jdks.add(null);
+        for (String impl : cfg.impls) {
+            String j = Impls.jdkOf(impl);
+            if (j != null && !jdks.contains(j)) {
+                jdks.add(j);
+            }
+        }
+        for (String j : jdks) {
+            String suffix = j == null ? "" : ".jdk" + j;
+            String missing = Jdks.missing(j);
+            if (missing != null) {
+                m.put("jdk" + suffix, "unavailable: " + missing);
+                continue;
+            }
+            try {
+                for (String[] l : runChild(cfg, j, "describe")) {
+                    m.put(l[0] + suffix, l[1]);
+                }
+            } catch (IOException | RuntimeException e) {
+                m.put("jdk" + suffix, "describe failed: " + reason(e));
+            }
+        }
+        return m;
+    }
+
+    /**
+     * The bytes per call of {@code cfg.alloc}'s ops, for each jloss CPU implementation in the run
+     * that was timed on them (and, beside {@code jloss-cpu}, its allocating calls {@code jloss-cpu-alloc}
+     * for contrast): JMH's GC profiler ({@code gc.alloc.rate.norm}) in a worker of the
+     * implementation's JDK. Rows of kind {@code alloc}: {@code ms} the time per call under the
+     * profiler, {@code bytes} the bytes allocated per call, {@code elements} the GCs over the
+     * measurement, {@code note} "results=N direct=D calls=K": the bytes of the loss and gradients the
+     * op returns, and the bytes per call counted without JMH over K calls ({@link Worker#directBytesPerCall}).
+     */
+    private static List<Row> allocations(Config cfg, List<Row> timed) {
+        List<Row> rows = new ArrayList<>();
+        if (cfg.alloc.isEmpty()) {
+            return rows;
+        }
+        List<String> impls = new ArrayList<>();
+        for (String impl : cfg.impls) {
+            if (Impls.isJloss(impl) && Impls.jloss(impl).backend().equals("cpu")) {
+                impls.add(impl);
+                if (impl.equals("jloss-cpu") && !cfg.impls.contains("jloss-cpu-alloc")) {
+                    impls.add("jloss-cpu-alloc");
+                }
+            }
+        }
+        System.out.println("== bytes allocated per call (JMH -prof gc)");
+        for (String spec : cfg.alloc) {
+            String[] lo = spec.split(":");
+            String op = lo.length > 1 ? lo[1].toUpperCase(Locale.ROOT) : "FUSED";
+            for (String impl : impls) {
+                // NOTE: an -alloc variant that was not timed runs where its base was checked and timed
+                String need = cfg.impls.contains(impl) ? impl : Impls.jloss(impl).base();
+                Row t = timed.stream().filter(r -> r.kind().equals("loss") && r.loss().equals(lo[0])
+                        && r.impl().equals(need) && r.op().equals(op) && r.status().equals("ok")).findFirst().orElse(null);
+                if (t == null) {
+                    continue;
+                }
+                String results = "";
+                try {
+                    Cases.Case c = Cases.byId(t.caseId());
+                    long b = op.equals("BACKWARD") ? 0 : 4;
+                    if (!op.equals("FORWARD")) {
+                        List<String> diff = Losses.create(c.loss(), Cases.options(c)).differentiableArguments();
+                        for (Cases.Arg a : c.args()) {
+                            b += diff.contains(a.name()) ? a.numel() * 4 : 0;
+                        }
+                    }
+                    results = "results=" + b;
+                } catch (RuntimeException e) {
+                    // the column shows a dash
+                }
+                try {
+                    for (String[] l : runChild(cfg, Impls.jdkOf(impl), "alloc", t.caseId(), impl, op,
+                            Integer.toString(cfg.warmup), Integer.toString(cfg.iterations), Integer.toString(cfg.timeMs))) {
+                        double ms = Double.parseDouble(l[1]);
+                        double bytes = Double.parseDouble(l[4]);
+                        double gcs = Double.parseDouble(l[5]);
+                        double direct = Double.parseDouble(l[6]);
+                        System.out.printf(Locale.ROOT, "   %-19s %-16s %-8s %9.3f ms  %,14.0f bytes/call (JMH)  %,12.0f (direct, %s calls)  %.0f GCs%n",
+                                t.caseId(), impl, op, ms, bytes, direct, l[7], gcs);
+                        rows.add(new Row("alloc", t.caseId(), t.loss(), t.group(), t.shape(), impl, op, ms,
+                                Double.parseDouble(l[2]), Double.NaN, Math.round(bytes),
+                                Double.isNaN(gcs) ? -1 : Math.round(gcs), "ok",
+                                (results + " direct=" + (Double.isNaN(direct) ? "NaN" : Long.toString(Math.round(direct)))
+                                        + " calls=" + l[7]).strip()));
+                    }
+                } catch (IOException | RuntimeException e) {
+                    System.out.println("   " + t.caseId() + " " + impl + " " + op + ": GC profile failed: " + reason(e));
+                    rows.add(new Row("alloc", t.caseId(), t.loss(), t.group(), t.shape(), impl, op, Double.NaN,
+                            Double.NaN, Double.NaN, -1, -1, "skipped", "GC profile failed: " + reason(e)));
+                }
+            }
+        }
+        return rows;
+    }
+
     private static String firstError(String log) {
         for (String l : log.split("\n")) {
             if (l.contains("Exception") || l.contains("Error")) {
@@ -311,10 +435,11 @@ public final class Suite {
         for (String impl : cfg.impls) {
             List<String> ops = new ArrayList<>();
             String note = "";
-            String problem = null;
+            String problem = Jdks.missing(Impls.jdkOf(impl));
             try {
-                // NOTE: in a child JVM: native peers (libtorch, ND4J, PoCL) loaded together have crashed a JVM
-                for (String[] l : runChild(cfg, "check", c.id(), impl)) {
+                // NOTE: in a child JVM: native peers (libtorch, ND4J, PoCL) loaded together have crashed a JVM.
+                // On the suite's JDK even for a -jdkNN implementation: its results against this JDK's.
+                for (String[] l : problem != null ? List.<String[]>of() : runChild(cfg, null, "check", c.id(), impl)) {
                     switch (l[1]) {
                         case "note" -> note = l[2];
                         case "skipped" -> problem = l[2];
@@ -346,7 +471,7 @@ public final class Suite {
             }
             Map<String, Stat> timed;
             try {
-                timed = runWorker(cfg, "loss", c.id(), impl, ops);
+                timed = runWorker(cfg, Impls.jdkOf(impl), "loss", c.id(), impl, ops);
             } catch (IOException | RuntimeException e) {
                 System.out.println("   " + impl + ": JMH failed: " + reason(e));
                 rows.add(skip(c, impl, "JMH run failed: " + reason(e)));
