@@ -25,6 +25,9 @@ def main(argv):
         mod = importlib.import_module(fam)
         torch.manual_seed(0)
         cases = mod.cases()
+        if hasattr(mod, "nonfinite_cases"):
+            # NaN and +-inf inputs: PyTorch's forward and gradients there (GradientCheckTest skips them)
+            cases += mod.nonfinite_cases()
         ids = [c["id"] for c in cases]
         assert len(ids) == len(set(ids)), f"{fam}: duplicate case ids"
         doc = {"family": fam, "torch": torch.__version__, "cases": cases}

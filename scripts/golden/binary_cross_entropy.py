@@ -4,11 +4,10 @@ import warnings
 
 import torch
 import torch.nn as nn
-from common import case, f32, gen, REDUCTIONS
+from common import case, f32, gen, REDUCTIONS, NAN, INF
 
 warnings.filterwarnings("ignore")
 
-NAN = float("nan")
 SHAPES = [(7,), (3, 5), (2, 3, 4), (), (1,), (0, 3), (33, 65)]
 
 
@@ -65,4 +64,21 @@ def cases():
                     [("input", prob(g, 3)), ("target", prob(g, 3))], ["input"]))
     out.append(case("bce_bad_reduction", "BCELoss", nn.BCELoss, {"reduction": "batchmean"},
                     [("input", prob(g, 3)), ("target", prob(g, 3))], ["input"]))
+    return out
+
+
+def nonfinite_cases():
+    """NaN and +-inf targets against inputs inside (0, 1) and at 0 and 1 (a NaN or infinite input is
+    outside [0, 1]: rejected, see bce_bad_nan); and a weight with NaN and inf."""
+    x = torch.tensor([0.25, 0.75, 0., 1., 0.25, 0.75, 0., 1., 0.25, 0.75, 0., 1.])
+    y = torch.tensor([NAN, NAN, NAN, NAN, INF, INF, INF, INF, -INF, -INF, -INF, -INF])
+    out = [case(f"nf_bce_target_{r}", "BCELoss", nn.BCELoss, {"reduction": r},
+                [("input", x), ("target", y)], ["input"]) for r in REDUCTIONS]
+    x = torch.tensor([0.25, 0.75, 0.5, 0.])
+    y = torch.tensor([0., 1., 0.5, 0.])
+    w = torch.tensor([NAN, INF, -INF, INF])
+    out += [case(f"nf_bce_weight_{r}", "BCELoss", nn.BCELoss, {"reduction": r, "weight": w},
+                 [("input", x), ("target", y)], ["input"]) for r in REDUCTIONS]
+    out.append(case("nf_bce_bad_inf", "BCELoss", nn.BCELoss, {}, [("input", torch.tensor([0.5, INF])),
+                                                                   ("target", torch.tensor([0.5, 0.5]))], ["input"]))
     return out

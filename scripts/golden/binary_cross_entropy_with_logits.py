@@ -4,7 +4,7 @@ import warnings
 
 import torch
 import torch.nn as nn
-from common import case, f32, gen, randn32, REDUCTIONS
+from common import case, f32, gen, randn32, REDUCTIONS, nonfinite_pairs, NAN, INF
 
 warnings.filterwarnings("ignore")
 
@@ -58,4 +58,23 @@ def cases():
                     [("input", randn32(g, 3)), ("target", prob(g, 3))], ["input"]))
     out.append(case("bcel_bad_reduction", "BCEWithLogitsLoss", nn.BCEWithLogitsLoss, {"reduction": "batchmean"},
                     [("input", randn32(g, 3)), ("target", prob(g, 3))], ["input"]))
+    return out
+
+
+def nonfinite_cases():
+    """NaN and +-inf logits against targets 0, 1, 0.5 and NaN/+-inf targets, without and with pos_weight
+    (including NaN and inf pos_weight entries)."""
+    x, y = nonfinite_pairs()
+    out = [case(f"nf_bcel_{r}", "BCEWithLogitsLoss", nn.BCEWithLogitsLoss, {"reduction": r},
+                [("input", x), ("target", y)], ["input"]) for r in REDUCTIONS]
+    bad = [NAN, INF, -INF, 2.0]
+    x = torch.tensor([[v, v, v, v] for v in bad])
+    y = torch.tensor([[0., 1., 0.5, 1.]] * len(bad))
+    pw = torch.tensor([2.0, 0.5, 3.0, 1.5])
+    for r in REDUCTIONS:
+        out.append(case(f"nf_bcel_pw_{r}", "BCEWithLogitsLoss", nn.BCEWithLogitsLoss, {"reduction": r, "pos_weight": pw},
+                        [("input", x), ("target", y)], ["input"]))
+    pw = torch.tensor([NAN, INF, -INF, 0.])
+    out.append(case("nf_bcel_bad_pw_sum", "BCEWithLogitsLoss", nn.BCEWithLogitsLoss,
+                    {"reduction": "sum", "pos_weight": pw}, [("input", x), ("target", y)], ["input"]))
     return out

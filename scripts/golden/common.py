@@ -87,3 +87,21 @@ def case(cid, loss_name, make_module, options, inputs, diff, json_options=None):
 
 
 REDUCTIONS = ("none", "mean", "sum")
+
+NAN = float("nan")
+INF = float("inf")
+
+
+def nonfinite_pairs():
+    """Operand pairs (x, y) for an element-wise term at NaN and +-inf: each of NaN, inf, -inf against
+    finite values of both signs and zero, against each other, and finite against each of them."""
+    bad = [NAN, INF, -INF]
+    x, y = [], []
+    for v in bad:
+        for w in (0.0, 1.5, -0.5):
+            x += [v, w]
+            y += [w, v]
+        for w in bad:
+            x.append(v)
+            y.append(w)
+    return torch.tensor(x), torch.tensor(y)

@@ -6,7 +6,7 @@ magnitudes, are in degenerate_cases(): PyTorch's gradient there is exact but var
 differences every golden case) and scripts/gen_degenerate.py writes them for PairwiseDegenerateTest."""
 import torch
 import torch.nn as nn
-from common import case, f32, gen, REDUCTIONS
+from common import case, f32, gen, REDUCTIONS, NAN, INF
 
 
 def r32(t):
@@ -126,4 +126,23 @@ def degenerate_cases():
     x1 = r32(f32(g, 3, 4) * 1e-7)
     x2 = r32(f32(g, 3, 4) * 1e-7)
     add("cos_tiny", {"margin": -1.0, "reduction": "none"}, x1, x2, torch.tensor([1.0, -1.0, 1.0]))
+    return out
+
+
+def nonfinite_cases():
+    """NaN and +-inf in input1 and input2 with targets 1 and -1, margins 0 and 0.5."""
+    rows1 = [[NAN, 1.], [INF, 1.], [-INF, 1.], [INF, INF], [1., 2.], [1., 2.], [NAN, NAN], [0.5, -1.]]
+    rows2 = [[1., 1.], [1., 1.], [1., 1.], [1., 1.], [NAN, 1.], [INF, 0.], [1., 1.], [1., 0.5]]
+    x1 = torch.tensor(rows1 * 2)
+    x2 = torch.tensor(rows2 * 2)
+    t = torch.tensor([1.] * len(rows1) + [-1.] * len(rows1))
+    out = []
+    for m in (0.0, 0.5):
+        for r in REDUCTIONS:
+            out.append(case(f"nf_cos_margin{m}_{r}", "CosineEmbeddingLoss", Torch2Checks, {"margin": m, "reduction": r},
+                            [("input1", x1), ("input2", x2), ("target", t)], ["input1", "input2"]))
+    for tv in (1., -1.):
+        out.append(case(f"nf_cos_issue15_{int(tv)}", "CosineEmbeddingLoss", Torch2Checks, {},
+                        [("input1", torch.tensor([[NAN, 1.]])), ("input2", torch.tensor([[1., 1.]])),
+                         ("target", torch.tensor([tv]))], ["input1", "input2"]))
     return out

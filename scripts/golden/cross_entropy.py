@@ -8,7 +8,7 @@ negative label_smoothing (it treats it as 0); jloss rejects it, so no case here 
 """
 import torch
 import torch.nn as nn
-from common import case, f32, gen, ints, randn32, REDUCTIONS
+from common import case, f32, gen, ints, randn32, REDUCTIONS, NAN, INF
 
 LOSS = "CrossEntropyLoss"
 
@@ -199,4 +199,29 @@ def cases():
     out.append(ce("err_prob_ignore_index", {"ignore_index": 1}, x, probs(g, 3, 5)))
     out.append(ce("err_prob_ignore_index_zero", {"ignore_index": 0}, randn32(g, 5), probs(g, 5, dim=0)))
     out.append(ce("err_input_0d", {}, torch.tensor(0.5), torch.tensor(0)))
+    return out
+
+
+def nonfinite_cases():
+    """NaN and +-inf logits (in the target's class and in others, a row of -inf, inf against inf), with
+    class indices (weight, ignore_index on a NaN row, label smoothing) and class probabilities (also NaN
+    and inf probabilities), and K-dim."""
+    x = torch.tensor([[NAN, 0., 1.], [NAN, 0., 1.], [INF, 0., 1.], [INF, 0., 1.], [-INF, 0., 1.],
+                      [-INF, 0., 1.], [INF, INF, 0.], [-INF, -INF, -INF], [INF, -INF, 0.], [0.5, -1., 2.]])
+    t = torch.tensor([0, 1, 0, 1, 0, 1, 0, 2, 1, 2])
+    w = torch.tensor([0.5, 1.5, 2.0])
+    out = []
+    for r in REDUCTIONS:
+        out.append(ce(f"nf_{r}", {"reduction": r}, x, t))
+        out.append(ce(f"nf_w_ls_{r}", {"reduction": r, "weight": w, "label_smoothing": 0.1}, x, t))
+        out.append(ce(f"nf_ign_{r}", {"reduction": r, "ignore_index": 1}, x, t))
+        out.append(ce(f"nf_ign_ls_{r}", {"reduction": r, "ignore_index": 1, "label_smoothing": 0.2}, x, t))
+        p = torch.tensor([[0.2, 0.3, 0.5]] * 10)
+        out.append(ce(f"nf_prob_{r}", {"reduction": r}, x, p))
+        out.append(ce(f"nf_prob_w_ls_{r}", {"reduction": r, "weight": w, "label_smoothing": 0.1}, x, p))
+        pb = torch.tensor([[NAN, 0.5, 0.5], [INF, 0., 1.], [-INF, 0.5, 0.5], [0., 0., 1.]])
+        out.append(ce(f"nf_prob_target_{r}", {"reduction": r}, torch.tensor([[0.5, -1., 2.]] * 4), pb))
+        out.append(ce(f"nf_prob_both_{r}", {"reduction": r}, x[:4], pb))
+        xk = x.reshape(2, 5, 3).transpose(1, 2).contiguous()  # (N=2, C=3, d=5)
+        out.append(ce(f"nf_k1_{r}", {"reduction": r, "label_smoothing": 0.1}, xk, t.reshape(2, 5)))
     return out

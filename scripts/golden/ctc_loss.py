@@ -8,7 +8,7 @@ here; jloss rejects the first three and follows PyTorch 2.x for input_lengths of
 """
 import torch
 import torch.nn as nn
-from common import case, gen, REDUCTIONS
+from common import case, gen, REDUCTIONS, NAN, INF
 
 
 def log_probs(g, *shape):
@@ -138,4 +138,25 @@ def cases():
     out.append(ctc("err_unbatched_target_longer", {}, lp[:, 0], tg[0], lengths(5), lengths(2)))
     out.append(ctc("err_unbatched_two_lengths", {}, lp[:, 0], tg[0], lengths([5, 5]), lengths([3, 3])))
     out.append(ctc("err_batched_0d_lengths", {}, lp, tg, lengths(5), tl))
+    return out
+
+
+def nonfinite_cases():
+    """-inf log-probabilities (a class of probability 0: on a feasible path, on every path, for the blank),
+    a NaN and a +inf, with and without zero_infinity."""
+    g = gen(1815)
+    T, N, C, S = 5, 5, 4, 2
+    lp = log_probs(g, T, N, C)
+    lp[2, 0, 1] = -INF          # batch 0: one label's probability 0 at one step (other alignments remain)
+    lp[:, 1, 2] = -INF          # batch 1: a label that never has probability: infeasible
+    lp[:, 2, 0] = -INF          # batch 2: the blank never has probability
+    lp[3, 3, 1] = NAN           # batch 3: a NaN
+    lp[1, 4, 3] = INF           # batch 4: +inf
+    tg = torch.tensor([[1, 2], [2, 1], [1, 3], [1, 2], [3, 1]])
+    il = lengths([5, 5, 5, 5, 5])
+    tl = lengths([2, 2, 2, 2, 2])
+    out = []
+    for zi in (False, True):
+        for r in REDUCTIONS:
+            out.append(ctc(f"nf_zi{zi}_{r}", {"reduction": r, "zero_infinity": zi}, lp, tg, il, tl))
     return out

@@ -4,7 +4,7 @@ import warnings
 
 import torch
 import torch.nn as nn
-from common import case, f32, gen, REDUCTIONS
+from common import case, f32, gen, REDUCTIONS, nonfinite_pairs, NAN, INF
 
 warnings.filterwarnings("ignore")
 
@@ -66,4 +66,19 @@ def cases():
     # GaussianNLLLoss has no legacy size_average/reduce: PyTorch raises a TypeError
     out.append(case("gnll_bad_size_average", "GaussianNLLLoss", nn.GaussianNLLLoss, {"size_average": False},
                     [("input", f32(g, 3)), ("target", f32(g, 3)), ("var", var32(g, 3))], ["input", "var"]))
+    return out
+
+
+def nonfinite_cases():
+    """NaN and +-inf in input and target (var 0.5), and a var of NaN, inf (var is checked for < 0 only)."""
+    x, y = nonfinite_pairs()
+    v = torch.full_like(x, 0.5)
+    out = [case(f"nf_gnll_{full}_{r}", "GaussianNLLLoss", nn.GaussianNLLLoss, {"reduction": r, "full": full},
+                [("input", x), ("target", y), ("var", v)], ["input", "var"])
+           for full in (False, True) for r in REDUCTIONS]
+    x = torch.tensor([0.5, 0.5, 0.5, NAN, INF, 1.0, 0.5])
+    y = torch.tensor([0., 0., 0., 0., 0., INF, 0.5])
+    v = torch.tensor([NAN, INF, 1e-9, 1.0, INF, INF, 0.0])
+    out += [case(f"nf_gnll_var_{r}", "GaussianNLLLoss", nn.GaussianNLLLoss, {"reduction": r},
+                 [("input", x), ("target", y), ("var", v)], ["input", "var"]) for r in REDUCTIONS]
     return out

@@ -4,11 +4,10 @@ import warnings
 
 import torch
 import torch.nn as nn
-from common import case, f32, gen, REDUCTIONS
+from common import case, f32, gen, REDUCTIONS, NAN, INF
 
 warnings.filterwarnings("ignore")
 
-NAN = float("nan")
 SHAPES = [((7,), (7,)), ((3, 5), (3, 5)), ((2, 3, 4), (2, 3, 4)), ((), ()), ((4, 1), (1, 5)), ((3, 4), (4,)),
           ((3,), (2, 1)), ((0, 3), (0, 3)), ((33, 65), (33, 65))]
 
@@ -44,3 +43,13 @@ def cases():
     out.append(case("he_bad_reduction", "HingeEmbeddingLoss", nn.HingeEmbeddingLoss, {"reduction": "batchmean"},
                     [("input", f32(g, 3)), ("target", signs(g, 3))], ["input"]))
     return out
+
+
+def nonfinite_cases():
+    """NaN and +-inf inputs with targets 1, -1 and others (0.5, NaN, +-inf), margins 1 and 0."""
+    bad = [NAN, INF, -INF, 0.5]
+    x = torch.tensor([v for v in bad for _ in range(6)])
+    y = torch.tensor([1., -1., 0.5, NAN, INF, -INF] * len(bad))
+    return [case(f"nf_he_margin{margin}_{r}", "HingeEmbeddingLoss", nn.HingeEmbeddingLoss,
+                 {"reduction": r, "margin": margin}, [("input", x), ("target", y)], ["input"])
+            for margin in (1.0, 0.0) for r in REDUCTIONS]

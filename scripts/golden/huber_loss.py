@@ -3,11 +3,10 @@ import warnings
 
 import torch
 import torch.nn as nn
-from common import case, f32, gen, REDUCTIONS
+from common import case, f32, gen, REDUCTIONS, nonfinite_pairs, NAN
 
 warnings.filterwarnings("ignore")  # PyTorch warns about broadcasting, which these cases test on purpose
 
-NAN = float("nan")
 SHAPES = [((7,), (7,)), ((3, 5), (3, 5)), ((2, 3, 4), (2, 3, 4)), ((), ()), ((4, 1), (1, 5)), ((3, 4), (4,)),
           ((0, 3), (0, 3)), ((33, 65), (33, 65))]
 
@@ -43,3 +42,10 @@ def cases():
     out.append(case("huber_bad_reduction", "HuberLoss", nn.HuberLoss, {"reduction": "batchmean"},
                     [("input", f32(g, 3)), ("target", f32(g, 3))], ["input"]))
     return out
+
+
+def nonfinite_cases():
+    """NaN and +-inf in input and target, for delta = 1 and 0.5."""
+    x, y = nonfinite_pairs()
+    return [case(f"nf_huber_delta{delta}_{r}", "HuberLoss", nn.HuberLoss, {"reduction": r, "delta": delta},
+                 [("input", x), ("target", y)], ["input"]) for delta in (1.0, 0.5) for r in REDUCTIONS]

@@ -4,11 +4,10 @@ import warnings
 
 import torch
 import torch.nn as nn
-from common import case, f32, gen, REDUCTIONS
+from common import case, f32, gen, REDUCTIONS, nonfinite_pairs, NAN
 
 warnings.filterwarnings("ignore")  # PyTorch warns about reduction='mean' and broadcasting
 
-NAN = float("nan")
 ALL = REDUCTIONS + ("batchmean",)
 SHAPES = [((7,), (7,)), ((3, 5), (3, 5)), ((2, 3, 4), (2, 3, 4)), ((), ()), ((4, 1), (1, 5)), ((3, 4), (4,)),
           ((3,), (2, 3)), ((), (4,)), ((1,), (1,)), ((0, 3), (0, 3)), ((33, 65), (33, 65))]
@@ -61,3 +60,11 @@ def cases():
     out.append(case("kl_bad_reduction", "KLDivLoss", nn.KLDivLoss, {"reduction": "avg"},
                     [("input", log_probs(g, 3)), ("target", probs(g, 3))], ["input"]))
     return out
+
+
+def nonfinite_cases():
+    """NaN and +-inf in input and target, with and without log_target."""
+    x, y = nonfinite_pairs()
+    return [case(f"nf_kl_{'logt_' if lt else ''}{r}", "KLDivLoss", nn.KLDivLoss, {"reduction": r, "log_target": lt},
+                 [("input", x), ("target", y)], ["input"])
+            for lt in (False, True) for r in ("none", "mean", "sum", "batchmean")]

@@ -3,11 +3,10 @@ import warnings
 
 import torch
 import torch.nn as nn
-from common import case, f32, gen, REDUCTIONS
+from common import case, f32, gen, REDUCTIONS, nonfinite_pairs, NAN
 
 warnings.filterwarnings("ignore")  # PyTorch warns about broadcasting, which these cases test on purpose
 
-NAN = float("nan")
 SHAPES = [((7,), (7,)), ((3, 5), (3, 5)), ((2, 3, 4), (2, 3, 4)), ((), ()), ((4, 1), (1, 5)), ((3, 4), (4,)),
           ((5,), (2, 1)), ((1,), (1,)), ((0, 3), (0, 3)), ((0, 3), (3,)), ((33, 65), (33, 65))]
 
@@ -44,3 +43,10 @@ def cases():
     out.append(case("l1_bad_reduction_name", "L1Loss", nn.L1Loss, {"reduction": "avg"},
                     [("input", f32(g, 3)), ("target", f32(g, 3))], ["input"]))
     return out
+
+
+def nonfinite_cases():
+    """NaN and +-inf in input and target: PyTorch's sign(NaN) = 0 gives a 0 gradient at a NaN."""
+    x, y = nonfinite_pairs()
+    return [case(f"nf_l1_{r}", "L1Loss", nn.L1Loss, {"reduction": r}, [("input", x), ("target", y)], ["input"])
+            for r in REDUCTIONS]

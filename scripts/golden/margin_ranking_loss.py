@@ -4,7 +4,7 @@ import warnings
 
 import torch
 import torch.nn as nn
-from common import case, f32, gen, REDUCTIONS
+from common import case, f32, gen, REDUCTIONS, nonfinite_pairs, NAN, INF
 
 warnings.filterwarnings("ignore")
 
@@ -50,4 +50,28 @@ def cases():
                     [("input1", f32(g, 3)), ("input2", f32(g, 4)), ("target", signs(g, 3))], DIFF))
     out.append(case("mr_bad_reduction", "MarginRankingLoss", nn.MarginRankingLoss, {"reduction": "batchmean"},
                     [("input1", f32(g, 3)), ("input2", f32(g, 3)), ("target", signs(g, 3))], DIFF))
+    return out
+
+
+def nonfinite_cases():
+    """NaN and +-inf in input1 and input2 (each against finite values, and inf - inf), targets 1 and -1;
+    and NaN/inf targets."""
+    x, y = nonfinite_pairs()
+    n = x.numel()
+    t = torch.tensor([1., -1.] * ((n + 1) // 2))[:n]
+    out = []
+    for margin in (0.0, 0.5):
+        for r in REDUCTIONS:
+            out.append(case(f"nf_mr_margin{margin}_{r}", "MarginRankingLoss", nn.MarginRankingLoss,
+                            {"reduction": r, "margin": margin}, [("input1", x), ("input2", y), ("target", t)], DIFF))
+            out.append(case(f"nf_mr_flip_margin{margin}_{r}", "MarginRankingLoss", nn.MarginRankingLoss,
+                            {"reduction": r, "margin": margin}, [("input1", x), ("input2", y), ("target", -t)], DIFF))
+    x1 = torch.tensor([1., 1., 1., 2., 0.5, NAN])
+    x2 = torch.tensor([0., 0., 0., 0., 0.5, 0.])
+    t = torch.tensor([NAN, INF, -INF, 0., INF, 1.])
+    out += [case(f"nf_mr_target_{r}", "MarginRankingLoss", nn.MarginRankingLoss, {"reduction": r},
+                 [("input1", x1), ("input2", x2), ("target", t)], DIFF) for r in REDUCTIONS]
+    out.append(case("nf_mr_issue15_sum", "MarginRankingLoss", nn.MarginRankingLoss, {"reduction": "sum"},
+                    [("input1", torch.tensor([NAN, 2.])), ("input2", torch.tensor([0., 0.])),
+                     ("target", torch.tensor([1., -1.]))], DIFF))
     return out

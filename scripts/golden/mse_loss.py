@@ -1,6 +1,6 @@
 """Golden cases for MSELoss (the pattern every element-wise family file follows)."""
 import torch.nn as nn
-from common import case, f32, gen, REDUCTIONS
+from common import case, f32, gen, REDUCTIONS, nonfinite_pairs
 
 
 def cases():
@@ -20,3 +20,10 @@ def cases():
     out.append(case("mse_bad_broadcast", "MSELoss", nn.MSELoss, {}, [("input", f32(g, 3)), ("target", f32(g, 4))],
                     ["input"]))
     return out
+
+
+def nonfinite_cases():
+    """NaN and +-inf in input and target."""
+    x, y = nonfinite_pairs()
+    return [case(f"nf_mse_{r}", "MSELoss", nn.MSELoss, {"reduction": r}, [("input", x), ("target", y)], ["input"])
+            for r in REDUCTIONS]

@@ -11,7 +11,7 @@ and sum (jloss gives NaN and 0, tested in MultiMarginLossTest).
 """
 import torch
 import torch.nn as nn
-from common import case, f32, gen, ints, REDUCTIONS
+from common import case, f32, gen, ints, REDUCTIONS, NAN, INF
 
 
 class MultiMarginLoss2x(nn.MultiMarginLoss):
@@ -104,4 +104,18 @@ def cases():
     mm("mm_err_target_too_big_none", {"reduction": "none"}, x4, torch.tensor([3, 2, 9]), out)
     mm("mm_err_scalar_target_1", {}, torch.tensor(0.5), torch.tensor(1), out)
     mm("mm_err_reduction", {"reduction": "batchmean"}, x4, y4, out)
+    return out
+
+
+def nonfinite_cases():
+    """NaN and +-inf scores at the target's class and at others, p = 1 and 2, with and without weight."""
+    x = torch.tensor([[NAN, 0., 1.], [NAN, 0., 1.], [INF, 0., 1.], [INF, 0., 1.], [-INF, 0., 1.], [-INF, 0., 1.],
+                      [INF, INF, 0.], [-INF, -INF, -INF], [0.5, -1., 2.]])
+    t = torch.tensor([0, 1, 0, 1, 0, 1, 0, 2, 2])
+    out = []
+    for p in (1, 2):
+        for r in REDUCTIONS:
+            mm(f"nf_mm_p{p}_{r}", {"p": p, "reduction": r}, x, t, out)
+            mm(f"nf_mm_p{p}_w_{r}", {"p": p, "reduction": r, "margin": 0.5, "weight": torch.tensor([0.5, 1.5, 2.0])},
+               x, t, out)
     return out

@@ -7,7 +7,7 @@ scalar for mean and sum (jloss gives NaN and 0, tested in MultiLabelMarginLossTe
 """
 import torch
 import torch.nn as nn
-from common import case, f32, gen, ints, REDUCTIONS
+from common import case, f32, gen, ints, REDUCTIONS, NAN, INF
 
 
 def labels(g, rows, c, dup=False):
@@ -77,4 +77,17 @@ def cases():
     mlm("mlm_err_input_no_classes", {}, f32(g, 2, 0), torch.zeros(2, 0, dtype=torch.int64), out)
     mlm("mlm_err_input_empty_vector", {}, f32(g, 0), torch.zeros(0, dtype=torch.int64), out)
     mlm("mlm_err_reduction", {"reduction": "avg"}, x4, torch.tensor([[0, 1, -1, 1], [1, -1, 0, 0]]), out)
+    return out
+
+
+def nonfinite_cases():
+    """NaN and +-inf scores at labels and at non-labels."""
+    x = torch.tensor([[NAN, 0., 1., 0.5], [NAN, 0., 1., 0.5], [INF, 0., 1., 0.5], [INF, 0., 1., 0.5],
+                      [-INF, 0., 1., 0.5], [-INF, 0., 1., 0.5], [INF, INF, 0., 0.5], [-INF, -INF, -INF, -INF],
+                      [0.5, -1., 2., 0.]])
+    y = torch.tensor([[0, -1, 0, 0], [1, 2, -1, 0], [0, 3, -1, 1], [1, -1, 0, 0], [0, -1, 0, 0], [1, 0, -1, 0],
+                      [0, 2, -1, 0], [3, -1, 0, 0], [2, 0, -1, 0]])
+    out = []
+    for r in REDUCTIONS:
+        mlm(f"nf_mlm_{r}", {"reduction": r}, x, y, out)
     return out

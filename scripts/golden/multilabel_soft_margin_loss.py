@@ -9,7 +9,7 @@ broadcasts the input (the class sum is then over the input's last axis counted f
 """
 import torch
 import torch.nn as nn
-from common import case, f32, gen, REDUCTIONS
+from common import case, f32, gen, REDUCTIONS, NAN, INF
 
 
 def binary(g, *shape):
@@ -74,4 +74,15 @@ def cases():
     mlsm("mlsm_err_weight_length", {"weight": f32(g, 4)}, f32(g, 4, 5), binary(g, 4, 5), out)
     mlsm("mlsm_err_weight_rows", {"weight": f32(g, 3, 5)}, f32(g, 4, 5), binary(g, 4, 5), out)
     mlsm("mlsm_err_reduction", {"reduction": "batchmean"}, f32(g, 4, 5), binary(g, 4, 5), out)
+    return out
+
+
+def nonfinite_cases():
+    """NaN and +-inf logits against targets 0, 1, 0.5; NaN and inf targets; with and without weight."""
+    x = torch.tensor([[NAN, 0., 1.], [INF, 0., 1.], [-INF, 0., 1.], [INF, -INF, NAN], [0.5, -1., 2.]])
+    y = torch.tensor([[1., 0., 0.5], [0., 1., 1.], [1., 0., 0.], [1., 1., 0.], [NAN, INF, -INF]])
+    out = []
+    for r in REDUCTIONS:
+        mlsm(f"nf_mlsm_{r}", {"reduction": r}, x, y, out)
+        mlsm(f"nf_mlsm_w_{r}", {"reduction": r, "weight": torch.tensor([0.5, 1.5, 2.0])}, x, y, out)
     return out

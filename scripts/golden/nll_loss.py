@@ -6,7 +6,7 @@ cases record int32 targets and compute with them widened to int64.
 """
 import torch
 import torch.nn as nn
-from common import case, f32, gen, ints, REDUCTIONS
+from common import case, f32, gen, ints, REDUCTIONS, NAN, INF
 
 LOSS = "NLLLoss"
 
@@ -136,4 +136,19 @@ def cases():
     out.append(nll("err_weight_2d", {"weight": weight(g, 5).reshape(5, 1)}, x, torch.tensor([1, 2, 3])))
     out.append(nll("err_input_0d", {}, torch.tensor(0.5), torch.tensor(0)))
     out.append(nll("err_float_target", {}, x, torch.tensor([1.0, 2.0, 3.0])))
+    return out
+
+
+def nonfinite_cases():
+    """NaN and +-inf log-probabilities, at the target and elsewhere, with weight and ignore_index (the
+    gradient does not depend on the input)."""
+    x = torch.tensor([[NAN, 0., -1.], [NAN, 0., -1.], [INF, 0., -1.], [-INF, 0., -1.], [0., -INF, -1.], [-0.5, -1., -2.]])
+    t = torch.tensor([0, 1, 0, 0, 0, 2])
+    out = []
+    for r in REDUCTIONS:
+        out.append(nll(f"nf_{r}", {"reduction": r}, x, t))
+        out.append(nll(f"nf_w_ign_{r}", {"reduction": r, "weight": torch.tensor([0.5, 1.5, 2.0]), "ignore_index": 1},
+                       x, t))
+        out.append(nll(f"nf_k1_{r}", {"reduction": r}, x.reshape(2, 3, 3).transpose(1, 2).contiguous(),
+                       t.reshape(2, 3)))
     return out

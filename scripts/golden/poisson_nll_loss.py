@@ -4,7 +4,7 @@ import warnings
 
 import torch
 import torch.nn as nn
-from common import case, f32, gen, REDUCTIONS
+from common import case, f32, gen, REDUCTIONS, nonfinite_pairs
 
 warnings.filterwarnings("ignore")
 
@@ -50,3 +50,11 @@ def cases():
     out.append(case("pnll_bad_reduction", "PoissonNLLLoss", nn.PoissonNLLLoss, {"reduction": "batchmean"},
                     [("log_input", f32(g, 3)), ("target", counts(g, 3))], ["log_input"]))
     return out
+
+
+def nonfinite_cases():
+    """NaN and +-inf in input and target, log_input on and off, full on and off."""
+    x, y = nonfinite_pairs()
+    return [case(f"nf_pnll_{li}_{full}_{r}", "PoissonNLLLoss", nn.PoissonNLLLoss,
+                 {"reduction": r, "log_input": li, "full": full}, [("log_input", x), ("target", y)], ["log_input"])
+            for li in (True, False) for full in (False, True) for r in REDUCTIONS]

@@ -3,11 +3,10 @@ import warnings
 
 import torch
 import torch.nn as nn
-from common import case, f32, gen, REDUCTIONS
+from common import case, f32, gen, REDUCTIONS, nonfinite_pairs, NAN
 
 warnings.filterwarnings("ignore")  # PyTorch warns about broadcasting, which these cases test on purpose
 
-NAN = float("nan")
 SHAPES = [((7,), (7,)), ((3, 5), (3, 5)), ((2, 3, 4), (2, 3, 4)), ((), ()), ((4, 1), (1, 5)), ((3, 4), (4,)),
           ((0, 3), (0, 3)), ((33, 65), (33, 65))]
 
@@ -41,3 +40,10 @@ def cases():
     out.append(case("sl1_bad_reduction", "SmoothL1Loss", nn.SmoothL1Loss, {"reduction": "batchmean"},
                     [("input", f32(g, 3)), ("target", f32(g, 3))], ["input"]))
     return out
+
+
+def nonfinite_cases():
+    """NaN and +-inf in input and target, for beta = 1, 0.5 and 0."""
+    x, y = nonfinite_pairs()
+    return [case(f"nf_sl1_beta{beta}_{r}", "SmoothL1Loss", nn.SmoothL1Loss, {"reduction": r, "beta": beta},
+                 [("input", x), ("target", y)], ["input"]) for beta in (1.0, 0.5, 0.0) for r in REDUCTIONS]

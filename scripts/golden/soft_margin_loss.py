@@ -3,7 +3,7 @@ import warnings
 
 import torch
 import torch.nn as nn
-from common import case, f32, gen, randn32, REDUCTIONS
+from common import case, f32, gen, randn32, REDUCTIONS, nonfinite_pairs, INF
 
 warnings.filterwarnings("ignore")
 
@@ -42,4 +42,15 @@ def cases():
                     [("input", randn32(g, 2, 3)), ("target", signs(g, 2))], ["input"]))
     out.append(case("sm_bad_reduction", "SoftMarginLoss", nn.SoftMarginLoss, {"reduction": "batchmean"},
                     [("input", randn32(g, 3)), ("target", signs(g, 3))], ["input"]))
+    return out
+
+
+def nonfinite_cases():
+    """NaN and +-inf inputs and targets (PyTorch evaluates log(1 + exp(-y x)) literally: at an infinite
+    margin its gradient is inf/inf = NaN)."""
+    x, y = nonfinite_pairs()
+    out = [case(f"nf_sm_{r}", "SoftMarginLoss", nn.SoftMarginLoss, {"reduction": r},
+                [("input", x), ("target", y)], ["input"]) for r in REDUCTIONS]
+    out.append(case("nf_sm_issue15_sum", "SoftMarginLoss", nn.SoftMarginLoss, {"reduction": "sum"},
+                    [("input", torch.tensor([INF, -INF, 1.])), ("target", torch.tensor([-1., 1., 1.]))], ["input"]))
     return out

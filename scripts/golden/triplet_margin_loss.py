@@ -3,7 +3,7 @@ over batched, unbatched, size-1, empty and 3-D shapes; margins so that some rows
 not; eps; ties under swap; broadcasting; legacy flags; and what PyTorch rejects."""
 import torch
 import torch.nn as nn
-from common import case, f32, gen, REDUCTIONS
+from common import case, f32, gen, REDUCTIONS, NAN, INF
 
 
 def r32(t):
@@ -112,4 +112,30 @@ def cases():
     add("tri_err_margin0", {"margin": 0.0}, *triplet(g, 3, 4))
     add("tri_err_margin_neg", {"margin": -1.0}, *triplet(g, 3, 4))
     add("tri_err_reduction", {"reduction": "batchmean"}, *triplet(g, 3, 4))
+    return out
+
+
+def nonfinite_cases():
+    """NaN and +-inf in anchor, positive and negative, p = 2, 1 and inf, with and without swap."""
+    fin = [[0., 0.], [1., 1.], [0.5, -0.5]]
+    bads = [[NAN, 0.], [INF, 0.], [-INF, 1.], [INF, INF]]
+    rows = []
+    for b in bads:
+        for k in range(3):
+            r = [list(v) for v in fin]
+            r[k] = b
+            rows.append(r)
+    a = torch.tensor([r[0] for r in rows])
+    p = torch.tensor([r[1] for r in rows])
+    n = torch.tensor([r[2] for r in rows])
+    out = []
+    for pp in (2.0, 1.0, float("inf")):
+        for swap in (False, True):
+            for r in REDUCTIONS:
+                out.append(case(f"nf_trip_p{pp}_swap{swap}_{r}", "TripletMarginLoss", Torch2Checks,
+                                {"p": pp, "swap": swap, "reduction": r},
+                                [("anchor", a), ("positive", p), ("negative", n)], ["anchor", "positive", "negative"]))
+    out.append(case("nf_trip_issue15_sum", "TripletMarginLoss", Torch2Checks, {"reduction": "sum"},
+                    [("anchor", torch.tensor([[NAN, 0.]])), ("positive", torch.tensor([[0., 0.]])),
+                     ("negative", torch.tensor([[1., 1.]]))], ["anchor", "positive", "negative"]))
     return out

@@ -6,7 +6,7 @@ cosine_embedding_loss.py) and written by scripts/gen_degenerate.py."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from common import case, f32, gen, REDUCTIONS
+from common import case, f32, gen, REDUCTIONS, NAN, INF
 
 
 def r32(t):
@@ -142,4 +142,30 @@ def degenerate_cases():
         for r in REDUCTIONS:
             add(f"triw_cosine_degenerate_swap{swap}_{r}",
                 {"distance_function": "cosine", "margin": 0.8, "swap": swap, "reduction": r}, a, p, n)
+    return out
+
+
+def nonfinite_cases():
+    """NaN and +-inf in anchor, positive and negative with the built-in distances, with and without swap."""
+    fin = [[0.25, 0.], [1., 1.], [0.5, -0.5]]
+    bads = [[NAN, 0.], [INF, 0.], [-INF, 1.], [INF, INF]]
+    rows = []
+    for b in bads:
+        for k in range(3):
+            r = [list(v) for v in fin]
+            r[k] = b
+            rows.append(r)
+    a = torch.tensor([r[0] for r in rows])
+    p = torch.tensor([r[1] for r in rows])
+    n = torch.tensor([r[2] for r in rows])
+    out = []
+    for dist in (None, "pairwise:1", "pairwise:inf", "cosine"):
+        for swap in (False, True):
+            for r in REDUCTIONS:
+                opts = {"swap": swap, "reduction": r}
+                if dist is not None:
+                    opts["distance_function"] = dist
+                out.append(case(f"nf_triw_{dist or 'default'}_swap{swap}_{r}", "TripletMarginWithDistanceLoss", make,
+                                opts, [("anchor", a), ("positive", p), ("negative", n)],
+                                ["anchor", "positive", "negative"]))
     return out

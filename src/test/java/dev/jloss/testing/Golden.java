@@ -94,6 +94,18 @@ public final class Golden {
             return t;
         }
 
+        /** Whether every input value is finite (cases at NaN and +-inf have non-finite inputs). */
+        public boolean finiteInputs() {
+            for (Arr a : inputs) {
+                for (double v : a.values()) {
+                    if (!Double.isFinite(v)) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        }
+
         @Override
         public String toString() {
             return family + "/" + id;
