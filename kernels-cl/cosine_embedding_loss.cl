@@ -25,6 +25,7 @@
  *   l = 1 - cos (y == 1), max(0, cos - margin) (y == -1), 0 otherwise
  *   dl/dcos = -1 (y == 1), [cos - margin >= 0] (y == -1), 0 otherwise; c = dl/dcos * upstream
  *   dx1_j = c (x2_j / sqrt(m1 m2) - cos x1_j / m1); a broadcast x1 (d1 == 1) sums the first term over n
+ *   a row whose cosine is NaN (a NaN or inf in it) gets that gradient even at c = 0: NaN, as PyTorch
  * upstream: go[r] (flags & COSINE_EMB_FLAG_GO_PER_ROW), else (go ? go[0] : 1) / divisor.
  * The target is one of target_f, target_l, target_i (float32, int64, int32); the others are null.
  * NOTE: epsilon is ATen's constexpr float EPSILON (1e-12f), added to each squared magnitude.
@@ -98,10 +99,11 @@ KERNEL void cosine_embedding_loss_forward_backward(
             if (flags & COSINE_EMB_FLAG_STORE_OUT) out[r] = (float) l;
             loss_sum += l;
         }
-        if (!want_grad || dcos == 0) continue;
+        if (!want_grad) continue;
         const real_t c =
                 dcos * ((flags & COSINE_EMB_FLAG_GO_PER_ROW) ? (go != 0 ? (real_t) go[r] : (real_t) 1) : go_scalar);
-        if (c == 0) continue;
+        /* NOTE: a NaN cosine (a NaN or inf in the row) still backpropagates: PyTorch's 0 * NaN is NaN */
+        if (c == 0 && cosv == cosv) continue;
         const real_t cross = c / denom;
         const real_t self1 = c * cosv / m1;
         const real_t self2 = c * cosv / m2;

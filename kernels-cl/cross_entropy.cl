@@ -179,6 +179,23 @@ DEVICE_FN real_t cross_entropy_upstream(GLOBAL const float *go, jl_long i, int f
 }
 
 /*
+ * An ignored position's gradient, elements lid, lid + lsize, ... of its row: left 0 (the buffer starts
+ * at 0), or NaN where the row's log_softmax is NaN (a NaN or +inf logit, or every logit -inf: a
+ * non-finite max). NOTE: PyTorch's log_softmax backward, grad - exp(out) sum(grad), is 0 - NaN * 0
+ * there. Each work-item reads the whole row: no barrier, and only ignored rows pay.
+ */
+DEVICE_FN void cross_entropy_ignored_grad(GLOBAL const float *x, jl_long base, jl_long spatial, jl_long classes,
+                                          jl_long lid, jl_long lsize, GLOBAL float *gx) {
+    real_t m = -INFINITY;
+    for (jl_long c = 0; c < classes; c++) {
+        real_t v = x[base + c * spatial];
+        m = v != v || m != m ? v + m : v > m ? v : m; /* Java's Math.max: NaN stays */
+    }
+    if (jl_fabs(m) < INFINITY) return;
+    for (jl_long c = lid; c < classes; c += lsize) gx[base + c * spatial] = (float) (m - m);
+}
+
+/*
  * Position i in one work-item: checks its target, writes its loss and gradient; returns its loss and
  * adds its target's weight to *weights (0 and nothing for an ignored or invalid target).
  */
@@ -194,6 +211,10 @@ DEVICE_FN real_t cross_entropy_serial(GLOBAL const float *x, GLOBAL const jl_lon
         t = class_target(t64, t32, i);
         if (!class_target_counts(t, classes, ignore_index, i, err)) {
             if (flags & CROSS_ENTROPY_FLAG_STORE_OUT) out[i] = 0;
+            if (t == ignore_index && gx != 0) {
+                jl_long n = i / spatial;
+                cross_entropy_ignored_grad(x, n * classes * spatial + (i - n * spatial), spatial, classes, 0, 1, gx);
+            }
             return 0;
         }
         wt = class_target_weight(w, t);
@@ -256,6 +277,11 @@ KERNEL void cross_entropy_forward_backward(
                     if (LOCAL_ID() == 0) {
                         class_target_counts(t, classes, ignore_index, r, err);
                         if (flags & CROSS_ENTROPY_FLAG_STORE_OUT) out[r] = 0;
+                    }
+                    if (t == ignore_index && gx != 0) {
+                        jl_long n = r / spatial;
+                        cross_entropy_ignored_grad(x, n * classes * spatial + (r - n * spatial), spatial, classes,
+                                                   LOCAL_ID(), LOCAL_SIZE(), gx);
                     }
                     continue;
                 }

@@ -111,7 +111,8 @@ typedef float acc_t;
 #define JL_LOG_2PI 1.8378770664093453
 
 DEVICE_FN real_t jl_sign(real_t x) { return x > 0 ? (real_t) 1 : x < 0 ? (real_t) -1 : (real_t) 0; }
-DEVICE_FN real_t jl_max(real_t a, real_t b) { return a > b ? a : b; }
+/* Java's Math.max (PyTorch's clamp_min): a NaN operand gives NaN */
+DEVICE_FN real_t jl_max(real_t a, real_t b) { return a != a || b != b ? a + b : a > b ? a : b; }
 DEVICE_FN real_t jl_sigmoid(real_t x) {
     return x >= 0 ? 1 / (1 + jl_exp(-x)) : jl_exp(x) / (1 + jl_exp(x));
 }
@@ -137,8 +138,9 @@ DEVICE_FN real_t term_value(int term, real_t p0, real_t p1, real_t a, real_t b, 
     }
     case TERM_BCE:
         return -(b * jl_max(jl_log(a), -100) + (1 - b) * jl_max(jl_log1p(-a), -100));
-    case TERM_BCE_WITH_LOGITS:
-        return (1 - b) * a + (1 + (pw - 1) * b) * jl_softplus(-a);
+    case TERM_BCE_WITH_LOGITS: /* p0: pos_weight given; a - a: NaN at a = -inf, as PyTorch (inf - inf) */
+        return (1 - b) * a + (p0 != 0 ? 1 + (pw - 1) * b : (real_t) 1)
+                * (a == -INFINITY ? a - a : jl_softplus(-a));
     case TERM_KL_DIV:
         return (b == 0 ? (real_t) 0 : b * jl_log(b)) - b * a;
     case TERM_KL_DIV_LOG_TARGET: return jl_exp(b) * (b - a);
@@ -170,6 +172,7 @@ DEVICE_FN real_t term_grad(int term, int k, real_t p0, real_t p1, real_t a, real
         return d / (den > (real_t) 1e-12 ? den : (real_t) 1e-12);
     }
     case TERM_BCE_WITH_LOGITS: {
+        if (p0 == 0) return jl_sigmoid(a) - b;
         real_t t = pw * b;
         return (t + 1 - b) * jl_sigmoid(a) - t;
     }
@@ -177,10 +180,14 @@ DEVICE_FN real_t term_grad(int term, int k, real_t p0, real_t p1, real_t a, real
     case TERM_KL_DIV_LOG_TARGET: return -jl_exp(b);
     case TERM_POISSON_NLL_LOG_INPUT: return jl_exp(a) - b;
     case TERM_POISSON_NLL: return 1 - b / (a + p0);
-    case TERM_SOFT_MARGIN: return -b * jl_sigmoid(-b * a);
-    case TERM_MARGIN_RANKING:
-        if (-c * d + p0 < 0) return 0;
-        return k == 0 ? -c : c;
+    case TERM_SOFT_MARGIN: { /* z - z: NaN at -b a = +inf, PyTorch's e / (1 + e) is inf/inf */
+        real_t z = -b * a;
+        return z == INFINITY ? z - z : -b * jl_sigmoid(z);
+    }
+    case TERM_MARGIN_RANKING: { /* clamp_min's mask (false at NaN) times -c: 0 * NaN stays NaN */
+        real_t pass = -c * d + p0 >= 0 ? (real_t) 1 : (real_t) 0;
+        return pass * (k == 0 ? -c : c);
+    }
     case TERM_HINGE_EMBEDDING:
         return (b != 1 && p0 - a >= 0 ? (real_t) -1 : (real_t) 0) + (b != -1 ? (real_t) 1 : (real_t) 0);
     case TERM_GAUSSIAN_NLL: {

@@ -111,4 +111,7 @@ DEVICE_FN real_t pair_min(real_t a, real_t b) { return a != a || b != b ? a + b 
 /* Java's Math.signum: -1, 1, or v itself for zeros and NaN. */
 DEVICE_FN real_t pair_signum(real_t v) { return v > 0 ? (real_t) 1 : v < 0 ? (real_t) -1 : v; }
 
+/* PyTorch's sgn (ScalarTerm.sign): -1, 1, 0 for zeros and NaN. */
+DEVICE_FN real_t pair_sgn(real_t v) { return v > 0 ? (real_t) 1 : v < 0 ? (real_t) -1 : (real_t) 0; }
+
 #endif

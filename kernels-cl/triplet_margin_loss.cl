@@ -47,16 +47,16 @@ DEVICE_FN real_t triplet_pow(real_t a, real_t e) { return jl_exp(e * jl_log(a));
 
 /*
  * The norm's backward for one element, without the per-row factor (torch.norm's, as the CPU kernel):
- *   p = 1: sgn(v);  p = 2: v;  p = ±inf: sgn(v) [|v| = norm or v is NaN];
+ *   p = 1: sgn(v);  p = 2: v;  p = ±inf: sgn(v) [|v| = norm or v is NaN] (sgn(NaN) = 0, as PyTorch's);
  *   p < 1: sgn(v) |v|^(p-1) (0 where v = 0);  1 < p < 2: sgn(v) |v|^(p-1);  p > 2: v |v|^(p-2)
  */
 DEVICE_FN real_t triplet_norm_factor(int kind, real_t p, real_t v, real_t norm) {
     real_t a = jl_fabs(v);
     switch (kind) {
-    case TRIPLET_DIST_P1: return pair_signum(v);
+    case TRIPLET_DIST_P1: return pair_sgn(v);
     case TRIPLET_DIST_P2: return v;
     case TRIPLET_DIST_PINF:
-    case TRIPLET_DIST_PNEGINF: return a == norm || v != v ? pair_signum(v) : (real_t) 0;
+    case TRIPLET_DIST_PNEGINF: return a == norm || v != v ? pair_sgn(v) : (real_t) 0;
     default:
         if (p < 1) return v != 0 ? pair_signum(v) * triplet_pow(a, p - 1) : (real_t) 0;
         return p < 2 ? pair_signum(v) * triplet_pow(a, p - 1) : v * triplet_pow(a, p - 2);
@@ -75,7 +75,9 @@ DEVICE_FN real_t triplet_norm_factor(int kind, real_t p, real_t v, real_t norm) 
  *     dx += -c y / (nx ny) + c s x / nx^2, dy likewise (PyTorch 1.13's clamped-norm backward)
  * upstream: go[r] (flags & TRIPLET_FLAG_GO_PER_ROW), else (go ? go[0] : 1) / divisor.
  * Double options (p, eps, margin) arrive as float hi + lo pairs.
- * NOTE: NaN follows Java's Math.max/min: a NaN distance makes the loss NaN and the row's gradient 0.
+ * NOTE: NaN follows Java's Math.max/min: a NaN distance makes the loss NaN. As PyTorch's autograd, a
+ * row with a non-finite distance backpropagates its zero coefficients too (every pair is on): 0 times
+ * a NaN or inf of the row is NaN.
  */
 KERNEL void triplet_margin_loss_forward_backward(
         GLOBAL const float *anchor, GLOBAL const float *positive, GLOBAL const float *negative,
@@ -198,20 +200,26 @@ KERNEL void triplet_margin_loss_forward_backward(
         if (live && want_grad && z >= 0) {
             c = (flags & TRIPLET_FLAG_GO_PER_ROW) ? (go != 0 ? (real_t) go[r] : (real_t) 1) : go_scalar;
         }
-        /* each pair's coefficient (0 where the pair gives no gradient) and, for a p-norm, its factor K */
+        int finite = 1;
+        for (int q = 0; q < 3; q++) {
+            if (q < npairs && !(jl_fabs(dist[q]) < INFINITY)) finite = 0;
+        }
+        /* each pair's coefficient, whether it gives a gradient (on) and, for a p-norm, its factor K */
         real_t coef[3];
         coef[0] = c;
         coef[1] = swap ? -c * (dan > dsw ? (real_t) 0 : dan == dsw ? (real_t) 0.5 : (real_t) 1) : -c;
         coef[2] = swap ? -c * (dan < dsw ? (real_t) 0 : dan == dsw ? (real_t) 0.5 : (real_t) 1) : (real_t) 0;
         real_t scale[3] = {0, 0, 0};
+        int on[3];
+        for (int q = 0; q < 3; q++) on[q] = q < npairs && (coef[q] != 0 || !finite);
         for (int q = 0; q < 3; q++) {
             real_t cq = coef[q];
             real_t norm = dist[q];
-            if (q >= npairs || cq == 0 || cosine) {
+            if (!on[q] || cosine) {
                 continue;
             }
             if (kind == TRIPLET_DIST_P0 || len[q] == 0 || (p >= 1 && norm == 0 && !extreme)) {
-                coef[q] = 0;
+                on[q] = 0;
             } else if (kind == TRIPLET_DIST_P1 || extreme) {
                 scale[q] = cq; /* ±inf: divided by the count below */
             } else if (kind == TRIPLET_DIST_P2) {
@@ -226,7 +234,7 @@ KERNEL void triplet_margin_loss_forward_backward(
         acc_t red[PAIR_MAX_VALUES] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
         if (second) {
             for (int q = 0; q < 3; q++) {
-                if (q >= npairs || !live || coef[q] == 0) continue;
+                if (!live || !on[q]) continue;
                 GLOBAL const float *x = xs[TRIPLET_PAIR_X(q)] + off[TRIPLET_PAIR_X(q)];
                 GLOBAL const float *y = xs[TRIPLET_PAIR_Y(q)] + off[TRIPLET_PAIR_Y(q)];
                 const jl_long stx = sx[q];
@@ -252,7 +260,8 @@ KERNEL void triplet_margin_loss_forward_backward(
             }
             pair_seg_reduce(red, 2 * npairs, PAIR_SUM, seg, scratch);
         }
-        if (c == 0) continue;
+        /* NOTE: a row past the end (live == 0) holds no distances (±inf for the min norm): never written */
+        if (!live || (c == 0 && finite)) continue;
         if (extreme) {
             for (int q = 0; q < 3; q++) scale[q] = red[2 * q] > 0 ? scale[q] / (real_t) red[2 * q] : (real_t) 0;
         }
@@ -264,7 +273,7 @@ KERNEL void triplet_margin_loss_forward_backward(
                 real_t acc[3] = {0, 0, 0};
                 for (int k = 0; k < 3; k++) u[k] = xs[k][off[k] + e];
                 for (int q = 0; q < 3; q++) {
-                    if (q >= npairs || coef[q] == 0) continue;
+                    if (!on[q]) continue;
                     const int i = TRIPLET_PAIR_X(q);
                     const int j = TRIPLET_PAIR_Y(q);
                     if (cosine) {
@@ -290,7 +299,7 @@ KERNEL void triplet_margin_loss_forward_backward(
                 real_t acc = 0;
                 for (int q = 0; q < 3; q++) {
                     const int side = TRIPLET_PAIR_X(q) == k ? 0 : TRIPLET_PAIR_Y(q) == k ? 1 : -1;
-                    if (q >= npairs || side < 0 || coef[q] == 0) continue;
+                    if (side < 0 || !on[q]) continue;
                     if (side == 0 ? !sx[q] : !sy[q]) {
                         /* this operand's single element is re-read along the pair: its summed gradient */
                         acc += cosine ? (real_t) red[2 * q + 1]

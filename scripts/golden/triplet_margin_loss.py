@@ -129,7 +129,7 @@ def nonfinite_cases():
     p = torch.tensor([r[1] for r in rows])
     n = torch.tensor([r[2] for r in rows])
     out = []
-    for pp in (2.0, 1.0, float("inf")):
+    for pp in (2.0, 1.0, float("inf"), 3.0, 1.5, 0.5):
         for swap in (False, True):
             for r in REDUCTIONS:
                 out.append(case(f"nf_trip_p{pp}_swap{swap}_{r}", "TripletMarginLoss", Torch2Checks,

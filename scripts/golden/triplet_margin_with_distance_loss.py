@@ -159,7 +159,7 @@ def nonfinite_cases():
     p = torch.tensor([r[1] for r in rows])
     n = torch.tensor([r[2] for r in rows])
     out = []
-    for dist in (None, "pairwise:1", "pairwise:inf", "cosine"):
+    for dist in (None, "pairwise:1", "pairwise:inf", "pairwise:3", "cosine"):
         for swap in (False, True):
             for r in REDUCTIONS:
                 opts = {"swap": swap, "reduction": r}

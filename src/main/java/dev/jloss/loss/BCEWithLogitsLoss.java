@@ -52,6 +52,12 @@ public final class BCEWithLogitsLoss extends PointwiseLoss {
         return PointwiseTerm.BCE_WITH_LOGITS;
     }
 
+    /** 1 with a pos_weight: PyTorch then weighs softplus by (pw - 1) y + 1, which is NaN at y = inf. */
+    @Override
+    protected double p0() {
+        return posWeight != null ? 1 : 0;
+    }
+
     @Override
     protected HostArray weight() {
         return weight;

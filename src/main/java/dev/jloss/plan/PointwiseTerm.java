@@ -21,6 +21,7 @@ public enum PointwiseTerm {
     /** BCELoss; input checked to lie in [0, 1]. */
     BCE(0, "a value in [0, 1]"),
     /** BCEWithLogitsLoss, with pos_weight. */
+    /** BCEWithLogitsLoss, p0 = 1 when pos_weight is given (PyTorch's formula differs without it at inf). */
     BCE_WITH_LOGITS,
     /** KLDivLoss. */
     KL_DIV,

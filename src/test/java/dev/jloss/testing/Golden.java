@@ -144,8 +144,34 @@ public final class Golden {
             Doc d = GSON.fromJson(r, new TypeToken<Doc>() { }.getType());
             for (Case c : d.cases) {
                 c.family = d.family;
+                if (c.options != null) {
+                    c.options.replaceAll((k, v) -> specialNumbers(v));
+                }
             }
             return d.cases;
         }
+    }
+
+    /**
+     * NOTE: Gson reads the bare NaN, Infinity and -Infinity that Python's json writes as strings into an
+     * Object (numbers elsewhere); an option (a weight of NaN) gets them back as numbers here.
+     */
+    private static Object specialNumbers(Object v) {
+        if (v instanceof List<?> l) {
+            List<Object> out = new ArrayList<>(l.size());
+            for (Object o : l) {
+                out.add(specialNumbers(o));
+            }
+            return out;
+        }
+        if (v instanceof String s) {
+            switch (s) {
+                case "NaN": return Double.NaN;
+                case "Infinity": return Double.POSITIVE_INFINITY;
+                case "-Infinity": return Double.NEGATIVE_INFINITY;
+                default: return s;
+            }
+        }
+        return v;
     }
 }

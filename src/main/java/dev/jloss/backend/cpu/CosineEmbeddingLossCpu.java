@@ -18,6 +18,8 @@ import dev.jloss.backend.cpu.vector.RowsVector;
  *   dl/dcos = -1 (target 1), [cos - margin >= 0] (target -1), 0 otherwise
  *   dl/dx1 = dl/dcos (x2 / sqrt(m1 m2) - cos x1 / m1), and symmetrically for x2
  * </pre>
+ * A NaN or infinite element makes the row's cosine NaN, and its gradient NaN even where dl/dcos = 0
+ * (PyTorch's 0 * NaN).
  * Dense layouts write each row's gradient directly (a broadcast row length gathers in a small
  * double row first); when rows broadcast, one chunk sums them into double arrays in row order.
  */
@@ -189,7 +191,9 @@ public final class CosineEmbeddingLossCpu implements LossKernel<CosineEmbeddingL
                     continue;
                 }
                 double c = dcos * (goRows != null ? goRows[(int) r] : gScalar);
-                if (c != 0) {
+                // NOTE: a row with a NaN or inf has a NaN cosine, and PyTorch's autograd multiplies its zero
+                // dl/dcos through the cosine's backward anyway: 0 * NaN, a NaN gradient whatever the target
+                if (c != 0 || Double.isNaN(cos)) {
                     grad(r, o1, o2, c / denom, c * cos / m1, c * cos / m2);
                 } else {
                     zeroRow(o1, o2);

@@ -200,7 +200,7 @@ public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPla
                 }
                 // the row's gradient is zero: written, as the gradient array may not come zero-filled
                 if (gx != null) {
-                    Arrays.fill(gx, n * classes, (n + 1) * classes, 0f);
+                    ignoredRow(x, gx, n * classes, classes);
                 }
                 return 0;
             }
@@ -287,7 +287,7 @@ public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPla
                             o[n] = 0;
                         }
                         if (gx != null) {
-                            Arrays.fill(gx, n * classes, (n + 1) * classes, 0f);
+                            ignoredRow(x, gx, n * classes, classes);
                         }
                         pending = false;
                         continue;
@@ -498,6 +498,7 @@ public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPla
                                 + g * spread * (weightTotal * et / s[j] - wt));
                     }
                 }
+                ignoredPositions(x, gx, base, S, classes, t, len);
             }
             return acc;
         }
@@ -682,6 +683,7 @@ public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPla
                         gx[base + t[j] * S + j] = (float) (a[j] * e[t[j] * len + j] - g * keep * wt - b[j] * wt);
                     }
                 }
+                ignoredPositions(x, gx, base, S, classes, t, len);
             }
             return acc;
         }
@@ -694,6 +696,33 @@ public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPla
             int off = base + c * stride;
             for (int j = 0; j < len; j++) {
                 m[j] = Math.max(m[j], x[off + j]);
+            }
+        }
+    }
+
+    /**
+     * An ignored row's gradient: 0, or NaN where the row's log_softmax is NaN (a NaN or +inf logit, or
+     * every logit -inf: a non-finite max). NOTE: PyTorch's log_softmax backward, grad - exp(out) sum(grad),
+     * is 0 - NaN * 0 there.
+     */
+    static void ignoredRow(float[] x, float[] gx, int from, int len) {
+        Arrays.fill(gx, from, from + len, Float.isFinite(max(x, from, len)) ? 0f : Float.NaN);
+    }
+
+    /** {@link #ignoredRow} for the ignored positions of a K-dim block (class stride S), after its gradient. */
+    static void ignoredPositions(float[] x, float[] gx, int base, int S, int classes, int[] t, int len) {
+        for (int j = 0; j < len; j++) {
+            if (t[j] >= 0) {
+                continue;
+            }
+            float m = Float.NEGATIVE_INFINITY;
+            for (int c = 0; c < classes; c++) {
+                m = Math.max(m, x[base + c * S + j]);
+            }
+            if (!Float.isFinite(m)) {
+                for (int c = 0; c < classes; c++) {
+                    gx[base + c * S + j] = Float.NaN;
+                }
             }
         }
     }

@@ -102,18 +102,24 @@ public enum ScalarTerm {
 
     },
     /**
-     * (1-b) a + (1 + (pw-1) b) softplus(-a), softplus computed stably as max(-a,0) + log1p(exp(-|a|));
-     * d/da = (pw b + 1 - b) sigmoid(a) - pw b.
+     * p0 = 1 with a pos_weight: (1-b) a + (1 + (pw-1) b) softplus(-a), d/da = (pw b + 1 - b) sigmoid(a) - pw b;
+     * without: (1-b) a + softplus(-a), d/da = sigmoid(a) - b (PyTorch's two formulas, which differ at an
+     * infinite target: (1 + 0 inf) is NaN). softplus(-a) is computed stably as max(-a,0) + log1p(exp(-|a|)).
+     * NOTE: NaN at a = -inf, as PyTorch's max_val + log(exp(-max_val) + exp(-a - max_val)) (inf - inf).
      */
     BCE_WITH_LOGITS {
         @Override
         public double value(double p0, double p1, double a, double b, double c, double pw) {
-            double softplusNeg = Math.max(-a, 0) + FastMath.log1p(Math.exp(-Math.abs(a)));
-            return (1 - b) * a + (1 + (pw - 1) * b) * softplusNeg;
+            double softplusNeg = a == Double.NEGATIVE_INFINITY ? Double.NaN
+                    : Math.max(-a, 0) + FastMath.log1p(Math.exp(-Math.abs(a)));
+            return (1 - b) * a + (p0 != 0 ? 1 + (pw - 1) * b : 1) * softplusNeg;
         }
 
         @Override
         public double grad(int k, double p0, double p1, double a, double b, double c, double pw) {
+            if (p0 == 0) {
+                return sigmoid(a) - b;
+            }
             double t = pw * b;
             return (t + 1 - b) * sigmoid(a) - t;
         }
@@ -168,9 +174,10 @@ public enum ScalarTerm {
         }
     },
     /**
-     * log(1 + exp(-b a)); d/da = -b sigmoid(-b a). NOTE: computed stably (softplus); PyTorch evaluates
-     * log(1 + exp(z)) literally, so where exp(-b a) overflows it gives inf (and a NaN gradient) and this
-     * gives the finite, exact value.
+     * log(1 + exp(-b a)); d/da = -b sigmoid(-b a), NaN where -b a = +inf (PyTorch's -b e / (1 + e) with
+     * e = exp(-b a) is inf/inf there). NOTE: computed stably (softplus); PyTorch evaluates
+     * log(1 + exp(z)) literally, so where exp(-b a) overflows at a finite -b a it gives inf (and a NaN
+     * gradient) and this gives the finite, exact value.
      */
     SOFT_MARGIN {
         @Override
@@ -181,12 +188,14 @@ public enum ScalarTerm {
 
         @Override
         public double grad(int k, double p0, double p1, double a, double b, double c, double pw) {
-            return -b * sigmoid(-b * a);
+            double z = -b * a;
+            return z == Double.POSITIVE_INFINITY ? Double.NaN : -b * sigmoid(z);
         }
     },
     /**
-     * Operands input1, input2, target: max(0, -c (a - b) + margin); d/da = -c, d/db = c where the
-     * clamp passes (>= 0, as PyTorch's clamp_min backward).
+     * Operands input1, input2, target: max(0, -c (a - b) + margin); d/da = -c [v >= 0], d/db = c [v >= 0]
+     * with v = -c (a - b) + margin: PyTorch's clamp_min backward (where(v >= 0, grad, 0), false at a
+     * NaN v) times mul's backward (-c), so a NaN or infinite target still gives 0 * c = NaN.
      */
     MARGIN_RANKING {
         @Override
@@ -196,10 +205,8 @@ public enum ScalarTerm {
 
         @Override
         public double grad(int k, double margin, double p1, double a, double b, double c, double pw) {
-            if (-c * (a - b) + margin < 0) {
-                return 0;
-            }
-            return k == 0 ? -c : c;
+            double pass = -c * (a - b) + margin >= 0 ? 1 : 0;
+            return pass * (k == 0 ? -c : c);
         }
     },
     /**

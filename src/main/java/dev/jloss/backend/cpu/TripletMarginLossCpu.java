@@ -21,7 +21,8 @@ import dev.jloss.backend.cpu.vector.RowsVector;
  * <p>Gradients follow PyTorch's autograd: {@code clamp_min} passes the gradient where
  * {@code margin + d(a, p) - d(a, n) >= 0}; {@code min} gives it to the smaller distance, half to
  * each on a tie; the norm's backward is {@code torch.norm}'s for each order p (see
- * {@link Rows#pnormGrad}); the cosine distance's is PyTorch 1.13's (see {@link Rows#cosineGrad}).
+ * {@link Rows#pnormGrad}); the cosine distance's is PyTorch 1.13's (see {@link Rows#cosineGrad}). As
+ * autograd, a row with a non-finite distance backpropagates its zero gradients too (0 * NaN = NaN).
  */
 public final class TripletMarginLossCpu implements LossKernel<TripletMarginLossPlan> {
     /** Every output and gradient element is written (zeros included): no zero-fill before the run. */
@@ -158,7 +159,11 @@ public final class TripletMarginLossCpu implements LossKernel<TripletMarginLossP
                     continue;
                 }
                 double c = z >= 0 ? (goRows != null ? goRows[(int) r] : gScalar) : 0.0;
-                if (c == 0) {
+                // NOTE: PyTorch's autograd runs every distance's backward, with a zero gradient too, and
+                // 0 times a NaN or inf of the row (v / norm = inf / inf, ...) is NaN: a row with a
+                // non-finite distance takes the full path, zero coefficients included
+                boolean finite = Double.isFinite(dap) && Double.isFinite(dan) && (!swap || Double.isFinite(dsw));
+                if (c == 0 && finite) {
                     if (!sharedSink) {
                         flush(r);  // zeros: the gradient arrays handed in may not be zeroed
                     }
@@ -168,16 +173,16 @@ public final class TripletMarginLossCpu implements LossKernel<TripletMarginLossP
                 double cn = swap ? (dan > dsw ? 0 : dan == dsw ? 0.5 : 1) : 1;
                 double cs = swap ? (dan < dsw ? 0 : dan == dsw ? 0.5 : 1) : 0;
                 // >>> SIMD hook: the vector part straight to the gradients, the scalar sinks take the tail
-                if (direct) {
+                if (direct && finite) {
                     directGrad(r, dap, dan, dsw, c, cn, cs);
                     continue;
                 }
                 // <<< SIMD hook
                 distanceGrad(AP, 0, 1, dap, c);
-                if (cn != 0) {
+                if (cn != 0 || !finite) {
                     distanceGrad(AN, 0, 2, dan, -c * cn);
                 }
-                if (cs != 0) {
+                if (cs != 0 || swap && !finite) {
                     distanceGrad(PN, 1, 2, dsw, -c * cs);
                 }
                 if (!sharedSink) {
@@ -344,9 +349,9 @@ public final class TripletMarginLossCpu implements LossKernel<TripletMarginLossP
          * {@code torch.norm}'s backward for each order:
          * <pre>
          *   p = 0      0
-         *   p = 1      sgn(v)
+         *   p = 1      sgn(v)                                  (sgn(NaN) = 0, as PyTorch's)
          *   p = 2      v / n                                   (0 where n = 0)
-         *   p = ±inf   sgn(v) [|v| = n] / #{|v| = n}
+         *   p = ±inf   sgn(v) [|v| = n or v is NaN] / #{|v| = n or v is NaN}
          *   p < 1      sgn(v) |v|^(p-1) n^(1-p)                (0 where v = 0)
          *   p < 2      sgn(v) |v|^(p-1) / n^(p-1)              (0 where n = 0)
          *   p > 2      v |v|^(p-2) / n^(p-1)                   (0 where n = 0)
@@ -371,14 +376,14 @@ public final class TripletMarginLossCpu implements LossKernel<TripletMarginLossP
                 for (int d = 0; d < n; d++, a += cx, b += cy) {
                     double v = (double) xs[a] - ys[b] + eps;
                     if (Math.abs(v) == norm || Double.isNaN(v)) {
-                        add(gx, sx + d * cx, gy, sy + d * cy, share * Math.signum(v));
+                        add(gx, sx + d * cx, gy, sy + d * cy, share * ScalarTerm.sign(v));
                     }
                 }
                 return;
             }
             if (p == 1) {
                 for (int d = 0; d < n; d++, a += cx, b += cy) {
-                    add(gx, sx + d * cx, gy, sy + d * cy, c * Math.signum((double) xs[a] - ys[b] + eps));
+                    add(gx, sx + d * cx, gy, sy + d * cy, c * ScalarTerm.sign((double) xs[a] - ys[b] + eps));
                 }
                 return;
             }
