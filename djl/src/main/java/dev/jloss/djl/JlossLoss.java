@@ -214,7 +214,7 @@ public final class JlossLoss extends ai.djl.training.loss.Loss {
                 continue;
             }
             NDArray g = gradientArray(manager, grads[k], p);
-            NDArray term = p.mul(g).sum();
+            NDArray term = p.flatten().dot(g.flatten());   // sum(p * g) in one op, no intermediate
             s = s == null ? term : s.add(term);
         }
         if (s == null) {
