@@ -34,6 +34,21 @@ import java.util.Arrays;
  * <p>Shapes: input {@code (C)}, {@code (N, C)} or {@code (N, C, d1, ..., dk)}; class indices of shape
  * {@code ()}, {@code (N)} or {@code (N, d1, ..., dk)}, int64 or int32; probabilities of the input's shape.
  *
+ * <p>Beyond PyTorch (class-index targets only; Liger-Kernel's conventions):
+ * <ul>
+ *   <li>{@code softcap} {@code k > 0} (Gemma 2): every logit becomes {@code y = k tanh(x / k)} before
+ *   everything above ({@code lse}, the target's logit, the smoothing sum); the gradient is the one above
+ *   at {@code y}, times {@code dy/dx = 1 - tanh(x / k)^2}.</li>
+ *   <li>{@code lse_square_scale} {@code s >= 0} (z-loss, PaLM): each position not ignored adds
+ *   {@code z_n = s lse_n^2} (lse of the capped logits when softcap is on), gradient
+ *   {@code 2 s lse_n softmax_c}. The z term is <b>not</b> multiplied by the class weight, and
+ *   {@code mean} divides it by the <b>number</b> of positions not ignored, while the cross-entropy part
+ *   keeps PyTorch's weighted denominator: {@code mean = sum_n l_n / sum_n w[y_n] + sum_n z_n / count},
+ *   as Liger-Kernel computes it (the two denominators coincide without weights). {@code none} returns
+ *   {@code l_n + z_n} per position, {@code sum} their sum.</li>
+ * </ul>
+ * Both default to off (0); with class-probability targets they are rejected.
+ *
  * <p>Example (the seed article): logits [[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]], target [0, 1],
  * weight [0.6, 0.2, 0.2], {@code reduction=none}: [0.6 log 3, 0.2 log 3] = [0.6592, 0.2197].
  */
@@ -46,12 +61,17 @@ public final class CrossEntropyLoss extends Loss {
     private final float[] weight;
     private final long ignoreIndex;
     private final double labelSmoothing;
+    private final double lseSquareScale;
+    private final double softcap;
 
-    private CrossEntropyLoss(Reduction reduction, float[] weight, long ignoreIndex, double labelSmoothing) {
+    private CrossEntropyLoss(Reduction reduction, float[] weight, long ignoreIndex, double labelSmoothing,
+                             double lseSquareScale, double softcap) {
         super(reduction);
         this.weight = weight;
         this.ignoreIndex = ignoreIndex;
         this.labelSmoothing = labelSmoothing;
+        this.lseSquareScale = lseSquareScale;
+        this.softcap = softcap;
     }
 
     @Override
@@ -65,7 +85,8 @@ public final class CrossEntropyLoss extends Loss {
 
     /**
      * From PyTorch's constructor arguments: {@code weight}, {@code ignore_index},
-     * {@code label_smoothing}, {@code reduction}, {@code size_average}, {@code reduce}.
+     * {@code label_smoothing}, {@code reduction}, {@code size_average}, {@code reduce}; and beyond
+     * PyTorch {@code lse_square_scale} (default 0) and {@code softcap} (absent or 0: off).
      */
     public static CrossEntropyLoss fromOptions(Options o) {
         Builder b = builder().options(o, false);
@@ -75,6 +96,8 @@ public final class CrossEntropyLoss extends Loss {
         }
         return b.ignoreIndex(o.getLong("ignore_index", -100))
                 .labelSmoothing(o.getDouble("label_smoothing", 0.0))
+                .lseSquareScale(o.getDouble("lse_square_scale", 0.0))
+                .softcap(o.getDouble("softcap", 0.0))
                 .build();
     }
 
@@ -91,6 +114,16 @@ public final class CrossEntropyLoss extends Loss {
         return labelSmoothing;
     }
 
+    /** The z-loss scale (0: off). */
+    public double lseSquareScale() {
+        return lseSquareScale;
+    }
+
+    /** The logit soft cap (0: off). */
+    public double softcap() {
+        return softcap;
+    }
+
     @Override
     protected Plan<?> plan(Tensor[] args) {
         Tensor input = args[0];
@@ -103,6 +136,10 @@ public final class CrossEntropyLoss extends Loss {
             Checks.check(target.dtype() == DType.FLOAT32, FN,
                     "target has dtype %s, expected float32 (class probabilities, as it has the input's shape %s)",
                     target.dtype(), Checks.str(input.shape()));
+            Checks.check(lseSquareScale == 0 && softcap == 0, FN,
+                    "%s is set, expected class-index targets: lse_square_scale and softcap are not supported "
+                    + "with class-probability targets (target has the input's shape %s)",
+                    lseSquareScale != 0 ? "lse_square_scale" : "softcap", Checks.str(input.shape()));
             Checks.check(ignoreIndex < 0, FN,
                     "ignore_index is %d, expected a negative value: class-probability targets have no class to ignore",
                     ignoreIndex);
@@ -118,20 +155,24 @@ public final class CrossEntropyLoss extends Loss {
         }
         s.checkWeight(FN, weight);
         CrossEntropyLossPlan p = new CrossEntropyLossPlan(FN, s.batch(), s.classes(), s.spatial(), weight, ignoreIndex,
-                labelSmoothing, probabilities, reduction(), target.dtype());
+                labelSmoothing, probabilities, reduction(), target.dtype(), lseSquareScale, softcap);
         return new Plan<>(CrossEntropyLossPlan.FAMILY, p, reduction() == Reduction.NONE ? s.outShape() : new long[0]);
     }
 
     @Override
     public String toString() {
         return "CrossEntropyLoss(reduction=" + reduction() + ", ignore_index=" + ignoreIndex + ", label_smoothing="
-                + labelSmoothing + (weight == null ? "" : ", weight=" + weight.length + " classes") + ")";
+                + labelSmoothing + (weight == null ? "" : ", weight=" + weight.length + " classes")
+                + (lseSquareScale == 0 ? "" : ", lse_square_scale=" + lseSquareScale)
+                + (softcap == 0 ? "" : ", softcap=" + softcap) + ")";
     }
 
     public static final class Builder extends LossBuilder<Builder> {
         private float[] weight;
         private long ignoreIndex = -100;
         private double labelSmoothing;
+        private double lseSquareScale;
+        private double softcap;
 
         /** A manual rescaling weight for each class (length C); null for none. */
         public Builder weight(float... weight) {
@@ -154,11 +195,34 @@ public final class CrossEntropyLoss extends Loss {
             return this;
         }
 
+        /**
+         * z-loss (PaLM): adds {@code lseSquareScale * logsumexp(row)^2} per position not ignored, not
+         * weighted by the class weight; {@code mean} divides it by the count of positions not ignored.
+         * Finite and {@code >= 0}; 0 (the default) is off. Class-index targets only.
+         */
+        public Builder lseSquareScale(double lseSquareScale) {
+            this.lseSquareScale = lseSquareScale;
+            return this;
+        }
+
+        /**
+         * Soft cap of the logits (Gemma 2): {@code x -> softcap * tanh(x / softcap)} before the softmax.
+         * Finite and {@code > 0}; 0 (the default) is off. Class-index targets only.
+         */
+        public Builder softcap(double softcap) {
+            this.softcap = softcap;
+            return this;
+        }
+
         public CrossEntropyLoss build() {
             Checks.check(labelSmoothing >= 0 && labelSmoothing <= 1, FN,
                     "label_smoothing is %s, expected a value in [0, 1]", labelSmoothing);
+            Checks.check(Double.isFinite(lseSquareScale) && lseSquareScale >= 0, FN,
+                    "lse_square_scale is %s, expected a finite value >= 0 (0 is off)", lseSquareScale);
+            Checks.check(softcap == 0 || (Double.isFinite(softcap) && softcap > 0), FN,
+                    "softcap is %s, expected a finite value > 0 (or 0 for no cap)", softcap);
             return new CrossEntropyLoss(resolvedReduction(FN, false), weight == null ? null : weight.clone(),
-                    ignoreIndex, labelSmoothing);
+                    ignoreIndex, labelSmoothing, lseSquareScale, softcap);
         }
     }
 }
