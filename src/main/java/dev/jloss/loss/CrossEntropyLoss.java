@@ -2,6 +2,7 @@ package dev.jloss.loss;
 
 import dev.jloss.DType;
 import dev.jloss.Loss;
+import dev.jloss.LossResult;
 import dev.jloss.LossSpec.Batching;
 import dev.jloss.LossSpec.Mean;
 import dev.jloss.LossSpec.Role;
@@ -122,6 +123,82 @@ public final class CrossEntropyLoss extends Loss {
     /** The logit soft cap (0: off). */
     public double softcap() {
         return softcap;
+    }
+
+    private CrossEntropyLoss with(Reduction r, float[] w, double eps, double z) {
+        return new CrossEntropyLoss(r, w, ignoreIndex, eps, z, softcap);
+    }
+
+    /**
+     * The weight sum and count of a micro-batch's targets (positions not ignored), its loss sums 0:
+     * the denominators to count before the backward passes of gradient accumulation. Reads the targets
+     * (not the logits) to the host; class-index targets only.
+     */
+    public CrossEntropySums targetStats(Tensor target) {
+        Checks.check(target.dtype() != DType.FLOAT32, FN,
+                "target has dtype float32, expected int64 or int32 class indices for micro-batch sums");
+        double ws = 0;
+        long count = 0;
+        for (long t : target.toLongArray()) {
+            if (t == ignoreIndex) {
+                continue;
+            }
+            count++;
+            ws += weight == null ? 1.0 : t >= 0 && t < weight.length ? weight[(int) t] : Double.NaN;
+        }
+        return new CrossEntropySums(0, 0, ws, count);
+    }
+
+    /**
+     * A micro-batch's sums (see {@link CrossEntropySums}): the cross-entropy part from one
+     * {@code reduction=sum} pass with the z-loss off and, when {@code lse_square_scale} is set, the z part
+     * from a second pass over the logits (the same loss with zero class weights and no smoothing, which
+     * leaves exactly the unweighted z sum); the denominators from {@link #targetStats}. This loss's own
+     * reduction is not used. Class-index targets only.
+     */
+    public CrossEntropySums sums(Tensor input, Tensor target) {
+        double ce;
+        try (Tensor out = with(Reduction.SUM, weight, labelSmoothing, 0).forward(input, target)) {
+            ce = out.item();
+        }
+        double z = 0;
+        if (lseSquareScale != 0) {
+            long classes = input.dim() == 1 ? input.size(0) : input.size(1);
+            try (Tensor out = with(Reduction.SUM, new float[(int) classes], 0, lseSquareScale).forward(input, target)) {
+                z = out.item();
+            }
+        }
+        CrossEntropySums stats = targetStats(target);
+        return new CrossEntropySums(ce, z, stats.weightSum(), stats.count());
+    }
+
+    /**
+     * One fused pass giving the gradient of {@code gradScale * sum_n l_n + zGradScale * sum_n z_n} for a
+     * micro-batch (l the cross-entropy part, z the z-loss part): with {@code gradScale = 1 / W} and
+     * {@code zGradScale = 1 / count} of the <em>whole</em> batch (see {@link #targetStats},
+     * {@link CrossEntropyAccumulator}), the micro-batches' gradients add up to the gradient of the whole
+     * batch's mean. The result's loss is not a value to report (its z part is rescaled; use
+     * {@link #sums}); the call waits for it, so that the upstream-gradient scalar can be freed. Without class weights both scales are
+     * {@code 1 / global_count}; without z-loss {@code zGradScale} is unused. This loss's own reduction is
+     * not used. {@code gradScale} must be finite and {@code > 0}, {@code zGradScale} finite and {@code >= 0}.
+     */
+    public LossResult backwardScaled(double gradScale, double zGradScale, Tensor input, Tensor target) {
+        Checks.check(Double.isFinite(gradScale) && gradScale > 0, FN,
+                "gradScale is %s, expected a finite value > 0 (1 / the batch's weight sum or count)", gradScale);
+        Checks.check(Double.isFinite(zGradScale) && zGradScale >= 0, FN,
+                "zGradScale is %s, expected a finite value >= 0 (1 / the batch's count)", zGradScale);
+        // d(g sum l + g' s sum lse^2) = g d(sum l + (s g' / g) sum lse^2): one pass, the z scale folded in
+        CrossEntropyLoss scaled = with(Reduction.SUM, weight, labelSmoothing, lseSquareScale * zGradScale / gradScale);
+        try (Tensor go = input.backend().tensor(new float[] {(float) gradScale})) {
+            LossResult r = scaled.forwardBackwardWith(go, input, target);
+            r.loss().item(); // the launch has read go (and a device error is raised here)
+            return r;
+        }
+    }
+
+    /** {@link #backwardScaled(double, double, Tensor, Tensor)} with one scale for both parts (no class weights). */
+    public LossResult backwardScaled(double gradScale, Tensor input, Tensor target) {
+        return backwardScaled(gradScale, gradScale, input, target);
     }
 
     @Override
