@@ -85,6 +85,14 @@ final class EvalLoop implements AutoCloseable {
         HostArray weight = spec.mean() == LossSpec.Mean.CLASS_WEIGHTS ? read.getArray("weight") : null;
         classTarget = spec.argWith(LossSpec.Role.CLASS_INDICES).map(LossSpec.Arg::name).orElse(null);
         boolean indexTargets = classTarget != null && asInt.getOrDefault(classTarget, false);
+        if (validated instanceof dev.jloss.loss.CrossEntropyLoss ce && ce.lseSquareScale() != 0 && weight != null
+                && validated.reduction() == dev.jloss.Reduction.MEAN) {
+            // NOTE: the chunks' reduction=none outputs hold l_i + z_i together, and a weighted mean divides
+            // the two parts by different denominators (the weight sum, the count): not recoverable here
+            throw new CliException("cross_entropy: --lse-square-scale with --weight and reduction mean cannot be "
+                    + "streamed in chunks (the z-loss part divides by the count of targets, the rest by their "
+                    + "weight sum); use --reduction sum or none, or the Java API");
+        }
         this.reducer = new Reducer(validated.reduction(), spec.mean(), indexTargets, weight,
                 read.getLong("ignore_index", -100), plan);
     }
