@@ -154,15 +154,20 @@ public final class JLossSpark {
     static <T> T unwrap(java.util.function.Supplier<T> action) {
         try {
             return action.get();
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // SparkException is checked, but Scala throws it from any action
             JLossSparkException j = JLossSparkException.find(e);
             if (j != null && j != e) {
                 JLossSparkException again = new JLossSparkException(j.getMessage());
                 again.initCause(e);
                 throw again;
             }
-            throw e;
+            throw JLossSpark.<RuntimeException>sneaky(e);
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <E extends Exception> E sneaky(Exception e) throws E {
+        throw (E) e;
     }
 
     /** The per-row pass: batches of rows, one reduction=none call each, rows out in order with the loss. */

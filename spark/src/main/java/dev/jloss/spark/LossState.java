@@ -8,8 +8,9 @@ import java.util.List;
  * The aggregation buffer of one group: the exact partial sums, the counts, the first row's shape per
  * argument, and the rows not evaluated yet (at most one batch, evaluated together when the batch is full,
  * on merge and at the end). Every field merges exactly, so the result does not depend on the merge order.
+ * Public only because Spark's buffer encoder needs a public class; its fields are not part of the API.
  */
-final class LossState implements Serializable {
+public final class LossState implements Serializable {
     private static final long serialVersionUID = 1L;
 
     final ExactSum sum = new ExactSum();
