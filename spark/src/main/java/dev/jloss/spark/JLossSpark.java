@@ -69,6 +69,16 @@ public final class JLossSpark {
         return new JLossSpark(name, options, columns, Arrays.asList(cols));
     }
 
+    /** The reduction of the loss ({@code mean}, {@code sum}, {@code batchmean}, {@code none}). */
+    public String reduction() {
+        return dev.jloss.loss.Losses.create(name, options).reduction().toString();
+    }
+
+    /** The name of this JVM's backend (the driver's; executors choose their own the same way). */
+    public static String backendName() {
+        return ExecutorBackend.get().name();
+    }
+
     private BoundLoss bind(StructType schema) {
         return new BoundLoss(name, options, schema, columns);
     }
