@@ -32,6 +32,10 @@ public final class SparkEval {
         } catch (IllegalArgumentException e) {
             System.err.println("jloss-spark: " + e.getMessage());
             System.exit(2);
+        } catch (Exception e) { // Spark's AnalysisException (a missing path or column) is checked in Java's eyes
+            String m = String.valueOf(e.getMessage()).lines().findFirst().orElse(e.toString());
+            System.err.println("jloss-spark: " + m);
+            System.exit(e.getClass().getSimpleName().equals("AnalysisException") ? 2 : 1);
         }
     }
 
