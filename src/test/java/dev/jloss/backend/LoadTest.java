@@ -41,7 +41,7 @@ class LoadTest {
     private static final int CALLS = 10_000;
     private static final int MIN_CALLS = 800;
     /** Seconds of the estimated single-threaded time the calls may take. */
-    private static final double BUDGET = 25;
+    private static final double BUDGET = 30;
     private static final Duration BOUND = Duration.ofSeconds(150);
     /** Heap growth from the first half of the calls to the second, after GC, that counts as flat. */
     private static final long HEAP_SLACK = 8L << 20;
