@@ -26,6 +26,12 @@
  * class-index mean, the sum of its targets' weights in den_partials[group]); reduce_partials
  * (reduce.cl) finishes a reduced loss in a fixed order. A class-index mean that writes the gradient
  * reads its denominator from den, summed beforehand by class_targets_weight_sum (class_targets.cl).
+ *
+ * Beyond PyTorch (class indices only, as on the CPU): softcap k > 0 replaces every logit x by
+ * y = k tanh(x / k) wherever a logit is read (cross_entropy_logit) and multiplies its gradient element by
+ * 1 - tanh(x / k)^2; lse_square_scale s > 0 (z-loss) adds zf s lse^2 to a position's loss and
+ * zf 2 s lse softmax_c to its gradient, where zf = den / zcount for a weighted mean (zcount: the count of
+ * positions not ignored, so that the z part of the mean is divided by the count) and 1 otherwise.
  */
 #include "class_targets.h"
 
@@ -38,6 +44,17 @@
 #define CROSS_ENTROPY_FLAG_DEN_PARTIALS 32    /* den_partials[group] = the group's sum of the targets' weights */
 
 #define CROSS_ENTROPY_NEG_INF (-(real_t) INFINITY)
+
+/* The logit as the loss sees it: k tanh(v / k) with a soft cap k > 0, else v; *dv = its derivative. */
+DEVICE_FN real_t cross_entropy_logit(real_t v, real_t cap, real_t *dv) {
+    if (cap > 0) {
+        real_t th = jl_tanh(v / cap);
+        *dv = 1 - th * th;
+        return cap * th;
+    }
+    *dv = 1;
+    return v;
+}
 
 /*
  * What one sweep over (part of) a position's logits leaves:
@@ -72,7 +89,7 @@ DEVICE_FN void cross_entropy_online(real_t v, real_t *m, acc_t *s) {
 DEVICE_FN cross_entropy_sweep_t cross_entropy_sweep(GLOBAL const float *x, GLOBAL const float *q,
                                                     GLOBAL const float *w, jl_long base, jl_long stride,
                                                     jl_long cstart, jl_long cstep, jl_long classes, real_t keep,
-                                                    real_t spread, int smoothing) {
+                                                    real_t spread, int smoothing, real_t cap) {
     cross_entropy_sweep_t r;
     r.m = CROSS_ENTROPY_NEG_INF;
     r.s = 0;
@@ -80,7 +97,8 @@ DEVICE_FN cross_entropy_sweep_t cross_entropy_sweep(GLOBAL const float *x, GLOBA
     r.wx = 0;
     for (jl_long c = cstart; c < classes; c += cstep) {
         jl_long k = base + c * stride;
-        real_t v = x[k];
+        real_t dv;
+        real_t v = cross_entropy_logit((real_t) x[k], cap, &dv);
         cross_entropy_online(v, &r.m, &r.s);
         if (q != 0) {
             real_t wc = w != 0 ? (real_t) w[c] * ((real_t) q[k] * keep + spread) : (real_t) q[k] * keep + spread;
@@ -101,14 +119,15 @@ DEVICE_FN cross_entropy_sweep_t cross_entropy_sweep(GLOBAL const float *x, GLOBA
  * for class indices (t >= 0; W = sum_c w[c], eps the smoothing, g the position's upstream gradient):
  *   lse = m + log(s)
  *   l   = (1 - eps) w[t] (lse - x_t) + eps / C (W lse - sum_c w[c] x_c)
- *   a   = g ((1 - eps) w[t] + eps W / C) / s           b = g eps / C
+ *   a   = g ((1 - eps) w[t] + eps W / C + 2 z lse) / s    b = g eps / C
+ * plus z lse^2 in l, with z = zf s the z-loss scale (0 when off; see the file header); x is the capped logit
  * and for probabilities (t < 0): l = lse sum_c w[c] q'_c - sum_c w[c] q'_c x_c, a = g sum_c w[c] q'_c / s.
  * NOTE: a maximum of +-inf (or a NaN logit) makes s NaN, so the loss and the whole gradient row are NaN,
  * as they are on the CPU, where x - max is NaN for the largest logit (PyTorch's log_softmax likewise).
  */
 DEVICE_FN real_t cross_entropy_finish(cross_entropy_sweep_t r, jl_long t, real_t xt, real_t wt, real_t keep,
-                                      real_t spread, real_t weight_total, int smoothing, real_t g, real_t *a,
-                                      real_t *b) {
+                                      real_t spread, real_t weight_total, int smoothing, real_t z, real_t g,
+                                      real_t *a, real_t *b) {
     real_t s = (real_t) r.s + (r.m - r.m); /* m - m: 0 for a finite m, else NaN */
     real_t lse = r.m + jl_log(s);
     if (t < 0) {
@@ -119,7 +138,8 @@ DEVICE_FN real_t cross_entropy_finish(cross_entropy_sweep_t r, jl_long t, real_t
     real_t hit = keep * wt;
     real_t loss = hit * (lse - xt);
     if (smoothing) loss += spread * (weight_total * lse - (real_t) r.wx);
-    *a = g * (hit + spread * weight_total) / s;
+    loss += z * lse * lse;
+    *a = g * (hit + spread * weight_total + 2 * z * lse) / s;
     *b = g * spread;
     return loss;
 }
@@ -130,13 +150,14 @@ DEVICE_FN real_t cross_entropy_finish(cross_entropy_sweep_t r, jl_long t, real_t
  * `c == t` and the option branches inside, the fused call over 512 x 32000 took 1.1 s; with the
  * branch-free loops below, 0.32 s (the forward alone: 0.08 s). The target's element is written again
  * after the loop, from scratch, by the same work-item, so its value is computed in real_t as before
- * (no cancellation in float).
+ * (no cancellation in float). A soft cap (cap > 0) takes the general loop, which caps each logit and
+ * multiplies by the cap's derivative.
  */
 DEVICE_FN void cross_entropy_write_grad(GLOBAL const float *x, GLOBAL const float *q, GLOBAL const float *w,
                                         jl_long base, jl_long stride, jl_long cstart, jl_long cstep,
                                         jl_long classes, jl_long t, real_t m, real_t a, real_t b, real_t g,
-                                        real_t keep, real_t spread, int smoothing, GLOBAL float *gx) {
-    if (q == 0 && stride == 1 && cstep == 1) {
+                                        real_t keep, real_t spread, int smoothing, real_t cap, GLOBAL float *gx) {
+    if (q == 0 && stride == 1 && cstep == 1 && cap == 0) {
         /* class indices, a row's classes contiguous, one work-item (CPU devices): the simplest loops */
         GLOBAL const float *xr = x + base;
         GLOBAL float *gr = gx + base;
@@ -153,19 +174,23 @@ DEVICE_FN void cross_entropy_write_grad(GLOBAL const float *x, GLOBAL const floa
     } else {
         for (jl_long c = cstart; c < classes; c += cstep) {
             jl_long k = base + c * stride;
-            real_t d = a * jl_exp((real_t) x[k] - m);
+            real_t dv;
+            real_t v = cross_entropy_logit((real_t) x[k], cap, &dv);
+            real_t d = a * jl_exp(v - m);
             if (q != 0) {
                 d -= b * class_target_weight(w, c) * ((real_t) q[k] * keep + spread);
             } else if (smoothing) {
                 d -= b * class_target_weight(w, c);
             }
-            gx[k] = (float) d;
+            gx[k] = (float) (d * dv);
         }
     }
     if (q == 0 && t >= cstart && t < classes && (t - cstart) % cstep == 0) {
         jl_long k = base + t * stride;
         real_t wt = class_target_weight(w, t);
-        gx[k] = (float) (a * jl_exp((real_t) x[k] - m) - g * (keep * wt) - b * wt);
+        real_t dv;
+        real_t v = cross_entropy_logit((real_t) x[k], cap, &dv);
+        gx[k] = (float) ((a * jl_exp(v - m) - g * (keep * wt) - b * wt) * dv);
     }
 }
 
@@ -204,7 +229,7 @@ DEVICE_FN real_t cross_entropy_serial(GLOBAL const float *x, GLOBAL const jl_lon
                                       jl_long classes, jl_long spatial, jl_long ignore_index, real_t keep,
                                       real_t spread, real_t weight_total, int smoothing, int flags,
                                       GLOBAL const acc_t *den, GLOBAL const float *go, GLOBAL float *out,
-                                      GLOBAL float *gx, GLOBAL int *err, acc_t *weights) {
+                                      GLOBAL float *gx, GLOBAL int *err, real_t cap, real_t z, acc_t *weights) {
     jl_long t = -1;
     real_t wt = 0;
     if (q == 0) {
@@ -222,15 +247,18 @@ DEVICE_FN real_t cross_entropy_serial(GLOBAL const float *x, GLOBAL const jl_lon
     }
     jl_long n = i / spatial;
     jl_long base = n * classes * spatial + (i - n * spatial);
-    cross_entropy_sweep_t r = cross_entropy_sweep(x, q, w, base, spatial, 0, 1, classes, keep, spread, smoothing);
+    cross_entropy_sweep_t r = cross_entropy_sweep(x, q, w, base, spatial, 0, 1, classes, keep, spread, smoothing,
+                                                  cap);
     real_t g = gx != 0 ? cross_entropy_upstream(go, i, flags, den, positions) : (real_t) 0;
-    real_t xt = t >= 0 ? (real_t) x[base + t * spatial] : (real_t) 0;
+    real_t dv;
+    real_t xt = t >= 0 ? cross_entropy_logit((real_t) x[base + t * spatial], cap, &dv) : (real_t) 0;
     real_t a;
     real_t b;
-    real_t loss = cross_entropy_finish(r, t, xt, wt, keep, spread, weight_total, smoothing, g, &a, &b);
+    real_t loss = cross_entropy_finish(r, t, xt, wt, keep, spread, weight_total, smoothing, z, g, &a, &b);
     if (flags & CROSS_ENTROPY_FLAG_STORE_OUT) out[i] = (float) loss;
     if (gx != 0) {
-        cross_entropy_write_grad(x, q, w, base, spatial, 0, 1, classes, t, r.m, a, b, g, keep, spread, smoothing, gx);
+        cross_entropy_write_grad(x, q, w, base, spatial, 0, 1, classes, t, r.m, a, b, g, keep, spread, smoothing, cap,
+                                 gx);
     }
     return loss;
 }
@@ -241,15 +269,19 @@ DEVICE_FN real_t cross_entropy_serial(GLOBAL const float *x, GLOBAL const jl_lon
  * null; w: class weights or null; weight_total: sum_c w[c] (C without w); label_smoothing: eps;
  * den: a class-index mean's denominator when the gradient is wanted, else null (probabilities divide
  * by the number of positions). A target outside [0, C) that is not ignore_index reports its position
- * to err and is skipped.
+ * to err and is skipped. softcap: k (0: off); lse_square_scale: the z-loss scale (0: off); zcount: for a
+ * weighted mean with z-loss, the count of positions not ignored (den then holds their weight sum), else null.
  */
 KERNEL void cross_entropy_forward_backward(
         GLOBAL const float *x, GLOBAL const jl_long *t64, GLOBAL const int *t32, GLOBAL const float *q,
         GLOBAL const float *w, jl_long positions, jl_long classes, jl_long spatial, jl_long ignore_index,
         float label_smoothing, float weight_total, int flags, GLOBAL const acc_t *den, GLOBAL const float *go,
         GLOBAL float *out, GLOBAL acc_t *partials, GLOBAL acc_t *den_partials, GLOBAL float *gx,
-        GLOBAL int *err) {
+        GLOBAL int *err, float softcap, float lse_square_scale, GLOBAL const acc_t *zcount) {
     LOCAL acc_t scratch[WGS];
+    real_t cap = softcap;
+    real_t z = lse_square_scale;
+    if (zcount != 0) z *= (real_t) den[0] / (real_t) zcount[0];
     real_t eps = label_smoothing;
     real_t keep = 1 - eps;
     real_t spread = eps / (real_t) classes;
@@ -263,7 +295,8 @@ KERNEL void cross_entropy_forward_backward(
         if (LOCAL_ID() == 0) {
             for (jl_long r = GROUP_ID(); r < positions; r += NUM_GROUPS()) {
                 sum += cross_entropy_serial(x, t64, t32, q, w, r, positions, classes, spatial, ignore_index, keep,
-                                            spread, wtotal, smoothing, flags, den, go, out, gx, err, &weights);
+                                            spread, wtotal, smoothing, flags, den, go, out, gx, err, cap, z,
+                                            &weights);
             }
         }
 #else
@@ -291,7 +324,7 @@ KERNEL void cross_entropy_forward_backward(
             jl_long n = r / spatial;
             jl_long base = n * classes * spatial + (r - n * spatial);
             cross_entropy_sweep_t part = cross_entropy_sweep(x, q, w, base, spatial, LOCAL_ID(), LOCAL_SIZE(),
-                                                             classes, keep, spread, smoothing);
+                                                             classes, keep, spread, smoothing, cap);
             real_t m = group_max(part.m, scratch);
             /* a work-item that saw no finite logit holds s = 0 (or NaN): it adds s * 0 */
             cross_entropy_sweep_t row;
@@ -300,14 +333,15 @@ KERNEL void cross_entropy_forward_backward(
             row.wq = q != 0 ? group_sum(part.wq, scratch) : 0;
             row.wx = q != 0 || smoothing ? group_sum(part.wx, scratch) : 0;
             real_t g = gx != 0 ? cross_entropy_upstream(go, r, flags, den, positions) : (real_t) 0;
-            real_t xt = t >= 0 ? (real_t) x[base + t * spatial] : (real_t) 0;
+            real_t dv;
+            real_t xt = t >= 0 ? cross_entropy_logit((real_t) x[base + t * spatial], cap, &dv) : (real_t) 0;
             real_t a;
             real_t b;
-            real_t loss = cross_entropy_finish(row, t, xt, wt, keep, spread, wtotal, smoothing, g, &a, &b);
+            real_t loss = cross_entropy_finish(row, t, xt, wt, keep, spread, wtotal, smoothing, z, g, &a, &b);
             if (LOCAL_ID() == 0 && (flags & CROSS_ENTROPY_FLAG_STORE_OUT)) out[r] = (float) loss;
             if (gx != 0) {
                 cross_entropy_write_grad(x, q, w, base, spatial, LOCAL_ID(), LOCAL_SIZE(), classes, t, m, a, b, g,
-                                         keep, spread, smoothing, gx);
+                                         keep, spread, smoothing, cap, gx);
             }
             /* every work-item holds the row's loss: sum stays uniform over the group */
             sum += loss;
@@ -316,7 +350,7 @@ KERNEL void cross_entropy_forward_backward(
     } else {
         FOR_EACH_ITEM(i, positions) {
             sum += cross_entropy_serial(x, t64, t32, q, w, i, positions, classes, spatial, ignore_index, keep, spread,
-                                        wtotal, smoothing, flags, den, go, out, gx, err, &weights);
+                                        wtotal, smoothing, flags, den, go, out, gx, err, cap, z, &weights);
         }
     }
     /* NOTE: wide rows leave the group's sums in work-item 0 (on GPUs in every work-item) and they are

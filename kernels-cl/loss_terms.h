@@ -35,6 +35,7 @@
   #define jl_exp exp
   #define jl_log log
   #define jl_log1p log1p
+  #define jl_tanh tanh
   #define jl_sqrt sqrt
   #define jl_pow pow
 #else /* CUDA */
@@ -58,6 +59,7 @@
   #define jl_exp exp
   #define jl_log log
   #define jl_log1p log1p
+  #define jl_tanh tanh
   #define jl_sqrt sqrt
   #define jl_pow pow
 #endif

@@ -33,6 +33,8 @@ import picocli.CommandLine;
                 "                  --ignore-index 2, --label-smoothing 0.1, --log-target true,",
                 "                  --p 2, --zero-infinity true. Tensor options take an .npy",
                 "                  file (--weight w.npy) or numbers (--weight 0.6,0.2,0.2).",
+                "                  CrossEntropyLoss also takes --lse-square-scale 1e-4 (z-loss)",
+                "                  and --softcap 30 (beyond torch.nn; docs/CROSS_ENTROPY.md).",
                 "",
                 "Examples:",
                 "  jloss eval CrossEntropyLoss input=logits.npy target=labels.npy \\",

@@ -2,6 +2,7 @@ package dev.jloss.cli;
 
 import dev.jloss.Backend;
 import dev.jloss.DType;
+import dev.jloss.DeviceMemoryException;
 import dev.jloss.Loss;
 import dev.jloss.LossResult;
 import dev.jloss.LossSpec;
@@ -85,6 +86,14 @@ final class EvalLoop implements AutoCloseable {
         HostArray weight = spec.mean() == LossSpec.Mean.CLASS_WEIGHTS ? read.getArray("weight") : null;
         classTarget = spec.argWith(LossSpec.Role.CLASS_INDICES).map(LossSpec.Arg::name).orElse(null);
         boolean indexTargets = classTarget != null && asInt.getOrDefault(classTarget, false);
+        if (validated instanceof dev.jloss.loss.CrossEntropyLoss ce && ce.lseSquareScale() != 0 && weight != null
+                && validated.reduction() == dev.jloss.Reduction.MEAN) {
+            // NOTE: the chunks' reduction=none outputs hold l_i + z_i together, and a weighted mean divides
+            // the two parts by different denominators (the weight sum, the count): not recoverable here
+            throw new CliException("cross_entropy: --lse-square-scale with --weight and reduction mean cannot be "
+                    + "streamed in chunks (the z-loss part divides by the count of targets, the rest by their "
+                    + "weight sum); use --reduction sum or none, or the Java API");
+        }
         this.reducer = new Reducer(validated.reduction(), spec.mean(), indexTargets, weight,
                 read.getLong("ignore_index", -100), plan);
     }
@@ -94,9 +103,16 @@ final class EvalLoop implements AutoCloseable {
         long chunks = planner.chunks();
         try (ChunkReader.Prefetch chunksAhead = new ChunkReader.Prefetch(reader.cursor(names, backend), chunks)) {
             for (long k = 0; k < chunks; k++) {
-                ChunkReader.Chunk c = chunksAhead.next();
+                ChunkReader.Chunk c;
+                try {
+                    c = chunksAhead.next();
+                } catch (DeviceMemoryException ex) {
+                    throw outOfDeviceMemory(ex, planner.start(k), planner.end(k));
+                }
                 try {
                     process(c);
+                } catch (DeviceMemoryException ex) {
+                    throw outOfDeviceMemory(ex, c.r0(), c.r1());
                 } catch (IllegalArgumentException ex) {
                     if (chunks > 1) {
                         CliException wrapped = new CliException(ex.getMessage() + " (in batch rows " + c.r0() + " to "
@@ -111,6 +127,20 @@ final class EvalLoop implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * The device ran out of memory for rows {@code [r0, r1)}: exit status 2 with the limit the driver
+     * named and how to stay under it (fewer rows per chunk).
+     */
+    private CliException outOfDeviceMemory(DeviceMemoryException ex, long r0, long r1) {
+        long rows = r1 - r0;
+        String hint = plan.batched() && rows > 1 ? "; try --chunk-rows " + Math.max(1, rows / 2)
+                + " (this chunk had " + rows + " rows)" : "; this input cannot be cut into smaller chunks";
+        CliException c = new CliException(validated.functionalName() + ": out of device memory in batch rows " + r0 + " to " + (r1 - 1)
+                + " of " + plan.batch() + ": " + ex.getMessage() + hint);
+        c.initCause(ex);
+        return c;
     }
 
     /** The sum of the chunks' outputs (CTC's mean: weighted by {@code 1 / max(1, target_length_i)}). */

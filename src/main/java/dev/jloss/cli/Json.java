@@ -8,11 +8,12 @@ import java.util.Map;
  * shapes and nested maps. A float32 value is written as the shortest decimal that reads back as the
  * same float; NaN and infinities, which JSON lacks, as the strings {@code "NaN"}, {@code "Infinity"}
  * and {@code "-Infinity"} (which Python's {@code float()} and Java's {@code Double.parseDouble} read).
+ * Public so that the Spark module's {@code jloss-spark eval} prints the same JSON.
  */
-final class Json {
+public final class Json {
     private final Map<String, Object> fields = new LinkedHashMap<>();
 
-    Json put(String key, Object value) {
+    public Json put(String key, Object value) {
         fields.put(key, value);
         return this;
     }

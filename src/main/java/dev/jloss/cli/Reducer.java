@@ -22,8 +22,12 @@ import dev.jloss.loss.HostArray;
  * The gradient of the reduced value is the gradient of {@code Σ (c · a_i) l_i}: each chunk's
  * {@code backward} gets the upstream gradient {@code c · a_i}. (Cross-entropy's label-smoothing term is
  * divided by the same denominator as its NLL term in PyTorch 1.13, ignored targets excluded.)
+ *
+ * <p>Public for the Spark module ({@code dev.jloss.spark}), which gathers the statistics itself across
+ * partitions (exactly, in any order) through {@link #counts}, {@link #targetWeight} and
+ * {@link #setTargetStats}, then asks this class for the same denominator.
  */
-final class Reducer {
+public final class Reducer {
     private final Reduction reduction;
     private final LossSpec.Mean kind;
     private final float[] classWeight;
@@ -42,27 +46,40 @@ final class Reducer {
      */
     Reducer(Reduction reduction, LossSpec.Mean kind, boolean indexTargets, HostArray weight, long ignoreIndex,
             LossLayout.Plan plan) {
+        this(reduction, kind, indexTargets, weight, ignoreIndex, plan.classes(), plan.batchmeanDivisor(),
+                plan.batched() ? plan.batch() : 1);
+    }
+
+    /**
+     * A reducer for a batch whose layout the caller knows (one sample per row, as in Spark).
+     *
+     * @param classes          the number of classes of class-index targets (0 if none)
+     * @param batchmeanDivisor {@code input.size(0)} of the whole batch
+     * @param samples          the number of samples (CTC's mean divides by it)
+     */
+    public Reducer(Reduction reduction, LossSpec.Mean kind, boolean indexTargets, HostArray weight, long ignoreIndex,
+                   long classes, long batchmeanDivisor, long samples) {
         this.reduction = reduction;
         this.kind = kind == LossSpec.Mean.CLASS_WEIGHTS && !indexTargets ? LossSpec.Mean.ELEMENTS : kind;
         this.classWeight = weight == null ? null : weight.values();
         this.ignoreIndex = ignoreIndex;
-        this.classes = plan.classes();
-        this.batchmeanDivisor = plan.batchmeanDivisor();
-        this.ctcSamples = plan.batched() ? plan.batch() : 1;
+        this.classes = classes;
+        this.batchmeanDivisor = batchmeanDivisor;
+        this.ctcSamples = samples;
     }
 
     /** Whether the value needs per-target statistics (class weights of the targets). */
-    boolean needsTargetStats() {
+    public boolean needsTargetStats() {
         return reduction == Reduction.MEAN && kind == LossSpec.Mean.CLASS_WEIGHTS;
     }
 
     /** Whether each output element has its own factor {@code a_i} (CTC's mean). */
-    boolean hasMultipliers() {
+    public boolean hasMultipliers() {
         return reduction == Reduction.MEAN && kind == LossSpec.Mean.PER_TARGET_LENGTH;
     }
 
     /** The total number of output elements of the whole (unchunked) call. */
-    void setElements(long n) {
+    public void setElements(long n) {
         elements = n;
     }
 
@@ -72,16 +89,31 @@ final class Reducer {
      */
     void observeTargets(long[] targets) {
         for (long t : targets) {
-            if (t == ignoreIndex || t < 0 || t >= classes) {
-                continue;
+            if (counts(t)) {
+                nonIgnored++;
+                weightSum += targetWeight(t);
             }
-            nonIgnored++;
-            weightSum += classWeight == null || t >= classWeight.length ? 1.0 : classWeight[(int) t];
         }
     }
 
+    /** Whether a class-index target counts in the weighted mean's denominator (not ignored, in range). */
+    public boolean counts(long t) {
+        return t != ignoreIndex && t >= 0 && t < classes;
+    }
+
+    /** The weight a counted target adds to the denominator: its class weight, 1 without a weight. */
+    public double targetWeight(long t) {
+        return classWeight == null || t >= classWeight.length ? 1.0 : classWeight[(int) t];
+    }
+
+    /** Sets the target statistics gathered elsewhere: the counted targets and the sum of their weights. */
+    public void setTargetStats(long nonIgnored, double weightSum) {
+        this.nonIgnored = nonIgnored;
+        this.weightSum = weightSum;
+    }
+
     /** {@code a_i} for a chunk's outputs: {@code 1 / max(1, target_length_i)} (CTC mean only). */
-    float[] multipliers(long[] targetLengths) {
+    public float[] multipliers(long[] targetLengths) {
         float[] a = new float[targetLengths.length];
         for (int i = 0; i < a.length; i++) {
             a[i] = (float) (1.0 / Math.max(1, targetLengths[i]));
@@ -90,7 +122,7 @@ final class Reducer {
     }
 
     /** The factor {@code c} of the value (see the class comment). */
-    double coefficient() {
+    public double coefficient() {
         return switch (reduction) {
             case NONE, SUM -> 1.0;
             case BATCHMEAN -> 1.0 / batchmeanDivisor;
@@ -106,7 +138,7 @@ final class Reducer {
      * The upstream-gradient factor: {@link #coefficient}, except that when every target is ignored
      * PyTorch's gradient is exactly zero (nothing is selected), not 0 · inf.
      */
-    double gradientCoefficient() {
+    public double gradientCoefficient() {
         if (reduction == Reduction.MEAN && kind == LossSpec.Mean.CLASS_WEIGHTS && nonIgnored == 0) {
             return 0;
         }
@@ -114,7 +146,7 @@ final class Reducer {
     }
 
     /** The denominator PyTorch divides by (for the report); 1 for sum and none. */
-    double denominator() {
+    public double denominator() {
         return 1.0 / coefficient();
     }
 

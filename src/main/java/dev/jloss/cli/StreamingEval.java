@@ -5,6 +5,7 @@ import dev.jloss.Loss;
 import dev.jloss.Reduction;
 import dev.jloss.loss.HostArray;
 import dev.jloss.loss.Losses;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -109,6 +110,10 @@ final class StreamingEval {
             e = new StreamingEval(q, sink);
             r = e.evaluate();
             sink.commit();
+        } catch (UncheckedIOException ex) {
+            RuntimeException explained = q.out != null ? q.out.explain(ex) : ex;
+            sink.abort();
+            throw explained;
         } catch (RuntimeException | Error ex) {
             sink.abort();
             throw ex;

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Arrays;
 
 /**
@@ -22,6 +23,12 @@ import java.util.Arrays;
  * does not grow with the file and any range (a batch slice, or a slice along dimension 1 of a
  * {@code (T, N, C)} array) costs one read per contiguous run.
  *
+ * <p>A file truncated or rewritten while it is read is an error, not a wrong value: after each range
+ * read, the file (the same one, by its file key) must still have the size and modification time it
+ * had when it was opened. A file replaced by a rename is not an error: the open channel goes on
+ * reading the old one, consistently. NOTE: a rewrite within the file system's timestamp granularity
+ * of the open (a few ms on Linux) that keeps the size cannot be seen.
+ *
  * <p>Errors name the file: {@code target.npy: truncated: the header promises 80 bytes of data ...}.
  */
 public final class NpyFile implements Closeable {
@@ -31,13 +38,16 @@ public final class NpyFile implements Closeable {
     private final String label;
     private final FileChannel channel;
     private final NpyHeader header;
+    /** The file as it was opened: what each read checks against (null where the file system has no attributes). */
+    private final BasicFileAttributes opened;
     private ByteBuffer buffer;
 
-    private NpyFile(Path path, FileChannel channel, NpyHeader header) {
+    private NpyFile(Path path, FileChannel channel, NpyHeader header, BasicFileAttributes opened) {
         this.path = path;
         this.label = path.toString();
         this.channel = channel;
         this.header = header;
+        this.opened = opened;
     }
 
     /**
@@ -60,7 +70,8 @@ public final class NpyFile implements Closeable {
             throw new NpyFormatException(path + ": cannot open: " + e.getMessage());
         }
         try {
-            return new NpyFile(path, ch, NpyHeader.read(ch, path.toString()));
+            BasicFileAttributes a = attributes(path);
+            return new NpyFile(path, ch, NpyHeader.read(ch, path.toString()), a);
         } catch (IOException e) {
             closeQuietly(ch);
             throw new NpyFormatException(path + ": cannot read: " + e.getMessage());
@@ -142,6 +153,7 @@ public final class NpyFile implements Closeable {
             }
             done += k;
         }
+        checkUnchanged();
     }
 
     /** Reads integer or bool elements {@code [start, start + n)} into {@code dst[off..]}, widened to int64. */
@@ -164,6 +176,7 @@ public final class NpyFile implements Closeable {
             }
             done += k;
         }
+        checkUnchanged();
     }
 
     private long integer(ByteBuffer b, int i) {
@@ -206,6 +219,43 @@ public final class NpyFile implements Closeable {
         }
         b.flip();
         return b.order(header.order());
+    }
+
+    private static BasicFileAttributes attributes(Path p) {
+        try {
+            return Files.readAttributes(p, BasicFileAttributes.class);
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Throws if the file was truncated or rewritten since it was opened: the values just read may mix
+     * old and new data.
+     */
+    private void checkUnchanged() {
+        long need = header.dataOffset() + header.dataBytes();
+        long size;
+        try {
+            size = channel.size();
+        } catch (IOException e) {
+            throw new UncheckedIOException(label + ": read failed: " + e.getMessage(), e);
+        }
+        if (size < need) {
+            throw new NpyFormatException(label + ": truncated while being read: the header promises " + header.dataBytes()
+                    + " bytes of data, the file now has " + Math.max(0, size - header.dataOffset()));
+        }
+        if (opened == null) {
+            return;
+        }
+        BasicFileAttributes now = attributes(path);
+        if (now == null || opened.fileKey() == null || !opened.fileKey().equals(now.fileKey())) {
+            return; // replaced by another file (a rename): this channel still reads the one it opened
+        }
+        if (now.size() != opened.size() || !now.lastModifiedTime().equals(opened.lastModifiedTime())) {
+            throw new NpyFormatException(label + ": changed while being read (modified at " + now.lastModifiedTime()
+                    + ", after it was opened): the values read may mix old and new data");
+        }
     }
 
     /** IEEE 754 half precision to float. */

@@ -52,13 +52,34 @@ public final class NpyWriter implements Closeable {
 
     /** Creates (or truncates) {@code path} for an array of FLOAT32 or INT64 elements. */
     public static NpyWriter create(Path path, NpyDType dtype, long... shape) {
-        if (dtype != NpyDType.FLOAT32 && dtype != NpyDType.INT64) {
-            throw new IllegalArgumentException("NpyWriter writes float32 or int64, not " + dtype);
+        checkDType(dtype);
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException(path + ": cannot write: " + e.getMessage(), e);
+        }
+        return create(path, ch, dtype, shape);
+    }
+
+    /**
+     * A writer over a channel the caller opened for writing ({@code path} names it in messages): the
+     * writer owns it from now on and closes it, also when writing the header fails.
+     */
+    public static NpyWriter create(Path path, FileChannel ch, NpyDType dtype, long... shape) {
+        try {
+            checkDType(dtype);
+        } catch (IllegalArgumentException e) {
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // the caller's mistake is the error to report
+            }
+            throw e;
         }
         byte[] header = header(dtype.descr(ByteOrder.LITTLE_ENDIAN), shape);
         try {
-            FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING);
             try {
                 ByteBuffer hb = ByteBuffer.wrap(header);
                 while (hb.hasRemaining()) {
@@ -71,6 +92,12 @@ public final class NpyWriter implements Closeable {
             return new NpyWriter(path, ch, dtype, shape, header.length);
         } catch (IOException e) {
             throw new UncheckedIOException(path + ": cannot write: " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkDType(NpyDType dtype) {
+        if (dtype != NpyDType.FLOAT32 && dtype != NpyDType.INT64) {
+            throw new IllegalArgumentException("NpyWriter writes float32 or int64, not " + dtype);
         }
     }
 

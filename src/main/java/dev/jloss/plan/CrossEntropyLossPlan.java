@@ -21,13 +21,24 @@ import dev.jloss.Reduction;
  * @param reduction          none (one value per position), sum, or mean: over the sum of the targets'
  *                           weights for class indices, over the number of positions for probabilities
  * @param targetType         int64 or int32 for class indices, float32 for probabilities
+ * @param lseSquareScale     z-loss scale s >= 0 (0: off): s lse^2 per position not ignored, unweighted; a
+ *                           mean divides it by the count of those positions (class indices only)
+ * @param softcap            k > 0 caps the logits to k tanh(x / k) before the softmax; 0: off (class indices only)
  */
 public record CrossEntropyLossPlan(String fn, long batch, long classes, long spatial, float[] weight, long ignoreIndex,
                                double labelSmoothing, boolean probabilityTarget, Reduction reduction,
-                               DType targetType) {
+                               DType targetType, double lseSquareScale, double softcap) {
 
     public static final KernelFamily<CrossEntropyLossPlan> FAMILY =
             new KernelFamily<>("cross_entropy", CrossEntropyLossPlan.class);
+
+    /**
+     * True when a weighted class-index mean needs the count of positions not ignored beside the weight
+     * sum: the z-loss term divides by the count, the cross-entropy part by the weight sum.
+     */
+    public boolean zNeedsCount() {
+        return lseSquareScale != 0 && weight != null && reduction == Reduction.MEAN && !probabilityTarget;
+    }
 
     /** Number of target positions, N * S. */
     public long positions() {

@@ -115,6 +115,25 @@ class CrossEntropyLossDeviceTest {
         }
     }
 
+    /** z-loss and softcap (alone and together) with weights, smoothing and ignore_index, every split. */
+    @ParameterizedTest(autoCloseArguments = false)
+    @MethodSource("devices")
+    void zLossAndSoftcapMatchTheCpu(DeviceBackend b) {
+        double[][] extras = {{1e-3, 0}, {0, 5}, {0.05, 10}};
+        for (int[] s : SHAPES) {
+            for (float[] weight : new float[][] {null, positiveWeight(s[1])}) {
+                for (double[] e : extras) {
+                    for (Reduction red : REDUCTIONS) {
+                        CrossEntropyLoss loss = CrossEntropyLoss.builder().weight(weight).labelSmoothing(0.1)
+                                .ignoreIndex(2).lseSquareScale(e[0]).softcap(e[1]).reduction(red).build();
+                        assertMatchesCpu(java.util.Arrays.toString(s) + " " + loss, loss, b,
+                                indexArgs(s, false, 2, 0, 17));
+                    }
+                }
+            }
+        }
+    }
+
     @ParameterizedTest(autoCloseArguments = false)
     @MethodSource("devices")
     void probabilitiesMatchTheCpuWithEveryOption(DeviceBackend b) {

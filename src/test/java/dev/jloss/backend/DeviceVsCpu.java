@@ -80,7 +80,7 @@ final class DeviceVsCpu {
         return f;
     }
 
-    private static double[] widen(float[] f) {
+    static double[] widen(float[] f) {
         double[] d = new double[f.length];
         for (int i = 0; i < f.length; i++) {
             d[i] = f[i];

@@ -99,6 +99,22 @@ class CliErrorsTest {
     }
 
     @Test
+    void crossEntropyExtrasOptions() {
+        String t2 = writeLongs("t2.npy", new long[] {2}, 0, 2);
+        assertEquals("cross_entropy: softcap is -1.0, expected a finite value > 0 (or 0 for no cap)",
+                rejected("eval", "CrossEntropyLoss", "input=" + a23, "target=" + t2, "--softcap", "-1"));
+        assertEquals("cross_entropy: lse_square_scale is NaN, expected a finite value >= 0 (0 is off)",
+                rejected("eval", "CrossEntropyLoss", "input=" + a23, "target=" + t2, "--lse-square-scale", "NaN"));
+        String m = rejected("eval", "CrossEntropyLoss", "input=" + a23, "target=" + t2, "--lse-square-scale", "0.1",
+                "--weight", "1,2,3");
+        assertTrue(m.startsWith("cross_entropy: --lse-square-scale with --weight and reduction mean cannot be streamed"),
+                m);
+        Cli.Run ok = Cli.run("eval", "CrossEntropyLoss", "input=" + a23, "target=" + t2, "--lse-square-scale", "0.1",
+                "--softcap", "2", "--weight", "1,2,3", "--reduction", "sum");
+        assertEquals(0, ok.exit(), ok::toString);
+    }
+
+    @Test
     void missingExtraAndUnknownTensors() {
         assertEquals("mse_loss: missing tensor 'target' (expected input, target)", rejected("eval", "MSELoss", a23));
         assertEquals("mse_loss: missing tensor 'input' (expected input, target)",

@@ -34,6 +34,13 @@ import java.util.Arrays;
  *   l = lse sum_c w[c] q_c - sum_c w[c] q_c x_c
  *   dl/dx_c = softmax_c sum_j w[j] q_j - w[c] q_c
  * </pre>
+ * softcap k (class indices): x is replaced by y = k tanh(x / k) in all of the above and the gradient row is
+ * multiplied by 1 - tanh(x / k)^2; z-loss s (class indices): l += zf s lse^2 and dl/dx_c += zf 2 s lse
+ * softmax_c, where zf = (sum of the targets' weights) / (count of positions not ignored) for a weighted mean
+ * (so that dividing by the weight sum leaves the z part divided by the count, Liger-Kernel's convention)
+ * and 1 otherwise.
+ * NOTE: with either option on, the call takes the scalar loops, also where the SIMD path is enabled; with
+ * softcap and K-dim (S > 1) the capped logits are one float copy of the input.
  * Each position's gradient is scaled by grad_output[i] (none), grad_output (sum), or grad_output over
  * the mean's denominator: the targets' weight sum (summed by the loss pass itself for a forward-only
  * call, by a sweep over the targets alone before it when the gradient is wanted; see
@@ -58,7 +65,7 @@ public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPla
         Pass pass = new Pass(p, args, gradOutput, out, grads[0]);
         CpuParallel.ChunkSum body = p.spatial() == 1 ? pass::rows : pass::blocks;
         // ---- SIMD hook (dev.jloss.backend.cpu.vector) ----
-        if (VectorSupport.enabled()) {
+        if (VectorSupport.enabled() && !pass.extras) {
             body = p.spatial() == 1 ? pass::rowsVector : pass::blocksVector;
         }
         // ---- end SIMD hook ----
@@ -77,7 +84,16 @@ public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPla
     /** One call's arrays and constants; its methods are the loops over a chunk of positions. */
     private static final class Pass {
         final String fn;
+        /** The logits, or with softcap and K-dim a capped copy of them. */
         final float[] x;
+        /** The logits as given (the softcap's chain rule reads them). */
+        final float[] xRaw;
+        /** softcap k (0: off) and z-loss scale (0: off); extras: either is on (scalar loops only). */
+        final double cap;
+        final double zScale;
+        final boolean extras;
+        /** The z term's share of a mean's denominator: weight sum / count for a weighted mean, else 1. */
+        final double zFactor;
         final ClassTargetsCpu targets;
         final float[] q;
         final float[] gx;
@@ -116,7 +132,11 @@ public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPla
 
         Pass(CrossEntropyLossPlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor grad) {
             fn = p.fn();
-            x = HostStorage.floats(args[0]);
+            xRaw = HostStorage.floats(args[0]);
+            cap = p.softcap();
+            zScale = p.lseSquareScale();
+            extras = cap != 0 || zScale != 0;
+            x = cap != 0 && p.spatial() > 1 ? capped(xRaw, cap) : xRaw;
             probabilities = p.probabilityTarget();
             targets = probabilities ? null : new ClassTargetsCpu(args[1]);
             q = probabilities ? HostStorage.floats(args[1]) : null;
@@ -146,17 +166,19 @@ public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPla
             int positions = (int) p.positions();
             grain = CpuParallel.grain(classes, WORK);
             boolean classMean = p.reduction() == Reduction.MEAN && !probabilities;
-            chunkWeights = classMean && gx == null ? ClassTargetsCpu.chunkPartials(positions, grain) : null;
+            boolean zCount = p.zNeedsCount();
+            chunkWeights = classMean && gx == null && !zCount ? ClassTargetsCpu.chunkPartials(positions, grain) : null;
             if (p.reduction() != Reduction.MEAN) {
                 denominator = 1;
             } else if (probabilities) {
                 // PyTorch: NaN for an empty input, else the sum over the number of positions
                 denominator = (long) positions * classes == 0 ? Double.NaN : positions;
-            } else if (gx != null) {
+            } else if (gx != null || zCount) {
                 denominator = targets.weightSum(fn, positions, classes, weight, ignore, grain);
             } else {
                 denominator = Double.NaN; // from chunkWeights once the loss pass is done
             }
+            zFactor = zCount ? denominator / targets.weightSum(fn, positions, classes, null, ignore, grain) : 1;
             reducedGrad = none ? 0 : (go == null ? 1.0 : go[0]) / denominator;
             skip = probabilities && classes == 0;
             block = Math.max(1, Math.min(BLOCK, Math.min(spatial, BLOCK_BUFFER / Math.max(1, classes))));
@@ -178,8 +200,15 @@ public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPla
                 return acc;
             }
             double weights = 0;
+            float[] y = cap != 0 ? new float[classes] : null;
+            double[] th = cap != 0 ? new double[classes] : null;
             for (int n = (int) start; n < end; n++) {
-                acc += indexRow(n, e);
+                if (cap != 0) {
+                    capRow(n * classes, y, th);
+                    acc += indexRow(n, e, y, 0, th);
+                } else {
+                    acc += indexRow(n, e, x, n * classes, null);
+                }
                 long t = targets.get(n);
                 if (t != ignore) {
                     weights += ClassTargetsCpu.weightOf(weight, (int) t);
@@ -191,8 +220,20 @@ public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPla
             return acc;
         }
 
-        /** One row with a class-index target; {@code e} receives the row's exps. */
-        private double indexRow(int n, double[] e) {
+        /** y[c] = k tanh(x[from + c] / k) and th[c] = tanh(x[from + c] / k): one row capped. */
+        private void capRow(int from, float[] y, double[] th) {
+            for (int c = 0; c < classes; c++) {
+                double t = Math.tanh(xRaw[from + c] / cap);
+                th[c] = t;
+                y[c] = (float) (cap * t);
+            }
+        }
+
+        /**
+         * One row with a class-index target; {@code e} receives the row's exps. The row's logits are
+         * xs[xb, xb + C) (x itself, or the capped row with th[c] = tanh(x_c / k), else th is null).
+         */
+        private double indexRow(int n, double[] e, float[] xs, int xb, double[] th) {
             long target = targets.get(n);
             if (target == ignore) {
                 if (noneOut) {
@@ -209,21 +250,22 @@ public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPla
             }
             int t = (int) target;
             int base = n * classes;
-            float m = max(x, base, classes);
-            double s = exps(x, base, classes, m, e);
+            float m = max(xs, xb, classes);
+            double s = exps(xs, xb, classes, m, e);
             double lse = m + Math.log(s);
             double wt = w[t];
-            double loss = keep * wt * (lse - x[base + t]);
+            double loss = keep * wt * (lse - xs[xb + t]);
             if (eps > 0) {
-                loss += spread * (weightTotal * lse - dot(w, x, base, classes));
+                loss += spread * (weightTotal * lse - dot(w, xs, xb, classes));
             }
+            loss += zFactor * zScale * lse * lse;
             if (noneOut) {
                 o[n] = (float) loss;
             }
             if (gx != null) {
                 double g = upstream(n);
                 double hit = keep * wt;
-                double a = g * (hit + spread * weightTotal) / s;
+                double a = g * (hit + spread * weightTotal + zFactor * 2 * zScale * lse) / s;
                 double b = g * spread;
                 if (eps > 0) {
                     gradMinusWeights(gx, base, classes, e, a, b, w);
@@ -231,6 +273,11 @@ public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPla
                     grad(gx, base, classes, e, a);
                 }
                 gx[base + t] = (float) (a * e[t] - g * hit - b * wt);
+                if (th != null) {
+                    for (int c = 0; c < classes; c++) {
+                        gx[base + c] = (float) (gx[base + c] * (1 - th[c] * th[c]));
+                    }
+                }
             }
             return loss;
         }
@@ -305,7 +352,7 @@ public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPla
                 pending = next >= 0 && loss == loss;
                 if (loss != loss) {
                     e = e == null ? new double[classes] : e;
-                    loss = probabilities ? probabilityRow(n, e) : indexRow(n, e);
+                    loss = probabilities ? probabilityRow(n, e) : indexRow(n, e, x, n * classes, null);
                 }
                 acc += loss;
             }
@@ -649,7 +696,8 @@ public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPla
                     if (eps > 0) {
                         loss += spread * (weightTotal * lse[j] - sum2[j]);
                     }
-                    a[j] = g * (keep * wt + spread * weightTotal) / s[j];
+                    loss += zFactor * zScale * lse[j] * lse[j];
+                    a[j] = g * (keep * wt + spread * weightTotal + zFactor * 2 * zScale * lse[j]) / s[j];
                     b[j] = g * spread;
                 }
                 if (noneOut) {
@@ -685,8 +733,26 @@ public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPla
                 }
                 ignoredPositions(x, gx, base, S, classes, t, len);
             }
+            if (cap != 0) {
+                for (int c = 0; c < classes; c++) {
+                    int off = base + c * S;
+                    for (int j = 0; j < len; j++) {
+                        double th = Math.tanh(xRaw[off + j] / cap);
+                        gx[off + j] = (float) (gx[off + j] * (1 - th * th));
+                    }
+                }
+            }
             return acc;
         }
+    }
+
+    /** k tanh(x / k) of every element: the capped logits of a K-dim input. */
+    static float[] capped(float[] x, double k) {
+        float[] y = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            y[i] = (float) (k * Math.tanh(x[i] / k));
+        }
+        return y;
     }
 
     /** m[j] = max_c x[base + c * stride + j], for j < len. */

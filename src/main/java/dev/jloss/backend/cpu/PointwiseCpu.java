@@ -2,6 +2,7 @@ package dev.jloss.backend.cpu;
 
 import dev.jloss.Reduction;
 import dev.jloss.Tensor;
+import dev.jloss.backend.cpu.vector.PointwiseVector;
 import dev.jloss.plan.LossKernel;
 import dev.jloss.plan.PointwisePlan;
 import dev.jloss.plan.PointwiseTerm;
@@ -25,6 +26,18 @@ import dev.jloss.plan.PointwiseTerm;
  */
 public final class PointwiseCpu implements LossKernel<PointwisePlan> {
     private static final long GRAIN = 1 << 15;
+
+    /**
+     * Every element of {@code out} and of each gradient is written on both paths: reduction none's loss
+     * and a same-layout gradient once per output element (the scalar loop's {@code element}; the SIMD
+     * blocks and the tail's copy-back in {@code PointwiseVector}), a reduced loss's one element after the
+     * sum, a broadcast operand's gradient whole by {@link #reduceBroadcast} (its contributions go to a
+     * fresh array of every output element first). Gradients are asked all or none (the {@code Loss} API).
+     */
+    @Override
+    public boolean writesEveryElement() {
+        return true;
+    }
 
     @Override
     public void run(PointwisePlan p, Tensor[] args, Tensor gradOutput, Tensor out, Tensor[] grads) {
@@ -65,7 +78,15 @@ public final class PointwiseCpu implements LossKernel<PointwisePlan> {
         double gScalar = none ? 1 : (go == null ? 1 : go[0]) / p.divisor();
         Body body = new Body(p, op, outArr != null, none ? outArr : null, none ? go : null, wantGrad, gScalar,
                 direct, perElement);
-        double sum = CpuParallel.sum(n, GRAIN, 1, body::range);
+        // ---- SIMD hook: the Vector API path (backend/cpu/vector/PointwiseVector), same chunks and outputs ----
+        double sum;
+        if (VectorSupport.enabled() && PointwiseVector.accepts(p, GRAIN)) {
+            sum = PointwiseVector.run(p, op, outArr != null, none ? outArr : null, none ? go : null, gScalar, wantGrad,
+                    direct, perElement, GRAIN);
+        } else {
+            sum = CpuParallel.sum(n, GRAIN, 1, body::range);
+        }
+        // ---- end SIMD hook ----
         if (wantGrad) {
             for (int k = 0; k < diff.length; k++) {
                 if (perElement[k] != null) {

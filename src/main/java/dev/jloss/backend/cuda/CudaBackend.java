@@ -3,6 +3,7 @@ package dev.jloss.backend.cuda;
 import static jcuda.driver.JCudaDriver.*;
 
 import dev.jloss.BackendException;
+import dev.jloss.DeviceMemoryException;
 import dev.jloss.backend.device.DeviceBackend;
 import java.io.IOException;
 import java.io.InputStream;
@@ -39,6 +40,8 @@ public final class CudaBackend extends DeviceBackend {
     private final Map<String, CUfunction> functions = new ConcurrentHashMap<>();
     private final String description;
     private final int computeUnits;
+    /** The device's memory (cuMemGetInfo's total): no single buffer can be larger. */
+    private final long totalMemory;
     private volatile boolean closed;
 
     /** Why the driver could not be loaded, remembered: a JVM loads a native library once. */
@@ -88,6 +91,10 @@ public final class CudaBackend extends DeviceBackend {
             int[] v = new int[1];
             cuDeviceGetAttribute(v, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device);
             computeUnits = v[0];
+            long[] free = new long[1];
+            long[] total = new long[1];
+            cuMemGetInfo(free, total);
+            totalMemory = total[0] > 0 ? total[0] : Long.MAX_VALUE;
             int[] major = new int[1];
             int[] minor = new int[1];
             cuDeviceGetAttribute(major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
@@ -160,9 +167,26 @@ public final class CudaBackend extends DeviceBackend {
         try {
             cuMemAllocAsync(p, Math.max(bytes, 8), stream);
         } catch (CudaException e) {
+            if (e.getMessage() != null && e.getMessage().contains("CUDA_ERROR_OUT_OF_MEMORY")) {
+                long[] free = new long[1];
+                long[] total = new long[1];
+                cuMemGetInfo(free, total);
+                throw new DeviceMemoryException("cuda: allocating " + bytes + " bytes failed: " + e.getMessage()
+                        + " (" + free[0] + " of the device's " + total[0] + " bytes free)", bytes, free[0], e);
+            }
             throw fail("allocating " + bytes + " bytes", e);
         }
         return p;
+    }
+
+    @Override
+    public long maxBufferBytes() {
+        return totalMemory;
+    }
+
+    @Override
+    protected String maxBufferName() {
+        return "the device's memory";
     }
 
     @Override

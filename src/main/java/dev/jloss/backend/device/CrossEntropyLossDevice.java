@@ -18,6 +18,11 @@ import dev.jloss.plan.LossKernel;
  * into a device scalar ({@link ClassTargetsDevice#weightSum}) that the gradient reads. Nothing is
  * read back to the host during a call; a target out of range is flagged on the device and becomes
  * the CPU backend's exception when a result is read.
+ *
+ * <p>softcap and lse_square_scale (z-loss) go to the kernel as scalars (0: off). A weighted mean with
+ * z-loss also needs the count of positions not ignored (the z part's denominator, Liger-Kernel's
+ * convention): it takes the denominator-first route for the weight sum, and a second
+ * {@link ClassTargetsDevice#weightSum} without weights gives the count.
  */
 final class CrossEntropyLossDevice implements LossKernel<CrossEntropyLossPlan> {
     /** Rows (without K-dim) at least this long get a work-group each; shorter rows a work-item each. */
@@ -60,7 +65,8 @@ final class CrossEntropyLossDevice implements LossKernel<CrossEntropyLossPlan> {
         }
         boolean wide = p.spatial() == 1 && classes >= WIDE_CLASSES;
         long groups = wide ? Math.min(positions, dev.computeUnits() * 8L) : dev.groupsFor(positions);
-        boolean denFirst = mean && !probabilities && grad != null;
+        boolean zCount = p.zNeedsCount();
+        boolean denFirst = mean && !probabilities && (grad != null || zCount);
         int flags = (none ? Flags.GO_PER_POSITION : 0) | (mean ? Flags.MEAN : 0) | (wide ? Flags.WIDE : 0);
         if (out != null) {
             flags |= none ? Flags.STORE_OUT : Flags.PARTIALS;
@@ -80,6 +86,7 @@ final class CrossEntropyLossDevice implements LossKernel<CrossEntropyLossPlan> {
         Object den = null;
         Object partials = null;
         Object denPartials = null;
+        Object count = null;
         DeviceError err = probabilities ? null : dev.newError(i -> ClassTargetsDevice.describe(dev, p.fn(), target,
                 classes, p.ignoreIndex(), i));
         try {
@@ -88,6 +95,9 @@ final class CrossEntropyLossDevice implements LossKernel<CrossEntropyLossPlan> {
             }
             if (denFirst) {
                 den = ClassTargetsDevice.weightSum(dev, target, w, positions, classes, p.ignoreIndex(), err);
+            }
+            if (zCount) {
+                count = ClassTargetsDevice.weightSum(dev, target, null, positions, classes, p.ignoreIndex(), err);
             }
             if ((flags & Flags.PARTIALS) != 0) {
                 partials = dev.allocate(groups * dev.accBytes());
@@ -101,7 +111,8 @@ final class CrossEntropyLossDevice implements LossKernel<CrossEntropyLossPlan> {
                     probabilities ? DeviceBackend.handle(target) : null, w,
                     positions, classes, p.spatial(), p.ignoreIndex(), (float) p.labelSmoothing(), (float) weightTotal,
                     flags, den, DeviceBackend.handle(gradOutput), none ? DeviceBackend.handle(out) : null, partials,
-                    denPartials, DeviceBackend.handle(grad), err != null ? err.flag() : null);
+                    denPartials, DeviceBackend.handle(grad), err != null ? err.flag() : null, (float) p.softcap(),
+                    (float) p.lseSquareScale(), count);
             if (partials != null) {
                 // sum: over 1; probabilities: over the positions; class indices: over the targets'
                 // weights, from this launch's partials or den
@@ -119,6 +130,7 @@ final class CrossEntropyLossDevice implements LossKernel<CrossEntropyLossPlan> {
             dev.release(den);
             dev.release(partials);
             dev.release(denPartials);
+            dev.release(count);
             if (err != null) {
                 err.release();
             }
@@ -129,9 +141,10 @@ final class CrossEntropyLossDevice implements LossKernel<CrossEntropyLossPlan> {
     private void crossEntropyForwardBackward(long groups, Object x, Object t64, Object t32, Object q, Object w,
                                              long positions, long classes, long spatial, long ignoreIndex,
                                              float labelSmoothing, float weightTotal, int flags, Object den, Object go,
-                                             Object out, Object partials, Object denPartials, Object gx, Object err) {
+                                             Object out, Object partials, Object denPartials, Object gx, Object err,
+                                             float softcap, float lseSquareScale, Object zCount) {
         dev.launch("cross_entropy", "cross_entropy_forward_backward", "", groups, x, t64, t32, q, w, positions,
                 classes, spatial, ignoreIndex, labelSmoothing, weightTotal, flags, den, go, out, partials,
-                denPartials, gx, err);
+                denPartials, gx, err, softcap, lseSquareScale, zCount);
     }
 }

@@ -3,6 +3,7 @@ package dev.jloss.backend.device;
 import dev.jloss.Backend;
 import dev.jloss.BackendException;
 import dev.jloss.DType;
+import dev.jloss.DeviceMemoryException;
 import dev.jloss.LossArgumentException;
 import dev.jloss.Tensor;
 import dev.jloss.plan.CTCLossPlan;
@@ -95,11 +96,32 @@ public abstract class DeviceBackend implements Backend {
 
     private final java.util.concurrent.atomic.AtomicLong liveBuffers = new java.util.concurrent.atomic.AtomicLong();
 
-    /** A new device buffer of at least {@code bytes}; counted until freed. */
+    /**
+     * The largest single buffer the device allocates, in bytes ({@code CL_DEVICE_MAX_MEM_ALLOC_SIZE},
+     * the device's memory on CUDA).
+     */
+    public long maxBufferBytes() {
+        return Long.MAX_VALUE;
+    }
+
+    /**
+     * A new device buffer of at least {@code bytes}; counted until freed. A buffer larger than
+     * {@link #maxBufferBytes()} is a {@link DeviceMemoryException} before the driver is asked
+     * (drivers answer it variously, some not at all until a kernel touches the memory).
+     */
     public final Object allocate(long bytes) {
+        if (bytes > maxBufferBytes()) {
+            throw new DeviceMemoryException(name() + ": a buffer of " + bytes + " bytes is larger than the device's"
+                    + " largest, " + maxBufferBytes() + " bytes (" + maxBufferName() + ")", bytes, maxBufferBytes(), null);
+        }
         Object h = allocateBuffer(bytes);
         liveBuffers.incrementAndGet();
         return h;
+    }
+
+    /** What the driver calls {@link #maxBufferBytes()}, for messages. */
+    protected String maxBufferName() {
+        return "the driver's limit";
     }
 
     final void free(Object handle) {

@@ -3,6 +3,7 @@ package dev.jloss.backend.opencl;
 import static org.jocl.CL.*;
 
 import dev.jloss.BackendException;
+import dev.jloss.DeviceMemoryException;
 import dev.jloss.backend.device.DeviceBackend;
 import java.io.IOException;
 import java.io.InputStream;
@@ -54,6 +55,7 @@ public final class OpenClBackend extends DeviceBackend {
     private final int computeUnits;
     private final boolean fp64;
     private final boolean cpuDevice;
+    private final long maxAlloc;
     private final Map<String, cl_program> programs = new ConcurrentHashMap<>();
     private final Map<String, cl_kernel> kernels = new ConcurrentHashMap<>();
     private final Object launchLock = new Object();
@@ -82,6 +84,9 @@ public final class OpenClBackend extends DeviceBackend {
             int[] cu = new int[1];
             clGetDeviceInfo(device, CL_DEVICE_MAX_COMPUTE_UNITS, Sizeof.cl_uint, Pointer.to(cu), null);
             this.computeUnits = Math.max(1, cu[0]);
+            long[] maxAllocOut = new long[1];
+            clGetDeviceInfo(device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, Sizeof.cl_ulong, Pointer.to(maxAllocOut), null);
+            this.maxAlloc = maxAllocOut[0] > 0 ? maxAllocOut[0] : Long.MAX_VALUE;
             this.fp64 = deviceString(device, CL_DEVICE_EXTENSIONS).contains("cl_khr_fp64");
             this.description = pick.name + " (" + deviceString(device, CL_DEVICE_VERSION).trim() + ", "
                     + platformString(pick.platform, CL_PLATFORM_NAME) + ", " + computeUnits + " compute units"
@@ -221,9 +226,20 @@ public final class OpenClBackend extends DeviceBackend {
     }
 
     @Override
+    public long maxBufferBytes() {
+        return maxAlloc;
+    }
+
+    @Override
+    protected String maxBufferName() {
+        return "CL_DEVICE_MAX_MEM_ALLOC_SIZE";
+    }
+
+    @Override
     protected Object allocateBuffer(long bytes) {
         checkOpen();
-        long size = sizeClass(bytes);
+        // the size class may round past the largest buffer the device allows; the request itself fits
+        long size = Math.max(Math.max(bytes, 8), Math.min(sizeClass(bytes), maxAlloc));
         synchronized (pool) {
             java.util.ArrayDeque<cl_mem> free = pool.get(size);
             if (free != null && !free.isEmpty()) {
@@ -237,7 +253,13 @@ public final class OpenClBackend extends DeviceBackend {
         try {
             m = clCreateBuffer(context, CL_MEM_READ_WRITE, size, null, null);
         } catch (CLException e) {
-            throw new BackendException("opencl: cannot allocate " + bytes + " bytes: " + e.getMessage(), e);
+            String err = e.getMessage();
+            if (err != null && (err.contains("ALLOCATION_FAILURE") || err.contains("OUT_OF_RESOURCES")
+                    || err.contains("OUT_OF_HOST_MEMORY") || err.contains("INVALID_BUFFER_SIZE"))) {
+                throw new DeviceMemoryException("opencl: cannot allocate " + bytes + " bytes: " + err + " (the device"
+                        + " allows buffers of up to " + maxAlloc + " bytes)", bytes, maxAlloc, e);
+            }
+            throw new BackendException("opencl: cannot allocate " + bytes + " bytes: " + err, e);
         }
         synchronized (pool) {
             sizeOf.put(m, size);

@@ -50,6 +50,16 @@ public final class GroupRowsBackend extends DeviceBackend {
     }
 
     @Override
+    public long maxBufferBytes() {
+        return inner.maxBufferBytes();
+    }
+
+    @Override
+    protected String maxBufferName() {
+        return inner.maxBufferName();
+    }
+
+    @Override
     public int wgs() {
         return inner.wgs();
     }

@@ -2,6 +2,7 @@ package dev.jloss.backend.cpu.vector;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -18,6 +19,10 @@ public final class Lanes {
     public static final int FLOAT_LANES = F.length();
     /** The double species of the same width (4 lanes with AVX2), for kernels that keep double lanes. */
     public static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /** Int lanes of {@link #F}'s shape (the exponent-bit arithmetic of {@link PointwiseMath}). */
+    static final VectorSpecies<Integer> I = F.withLanes(int.class);
+    /** Floats with as many lanes as {@link #D}: loaded and widened to {@code D}, or narrowed from it. */
+    static final VectorSpecies<Float> FD = VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
 
     private Lanes() {
     }
