@@ -321,7 +321,7 @@ final class VectorTerms {
     /**
      * (1-y) x + (1 + (pw-1) y) softplus(-x), as {@code (x >= 0 ? (1-y) x : -t x) + (1 + (pw-1) y) log1p(e)}:
      * the max(-x, 0) of softplus folded into the linear term, so no two large terms cancel.
-     * NOTE: at x = -inf the scalar formula's NaN (inf - inf) is kept: that lane takes it literally.
+     * NOTE: NaN at x = -inf, as PyTorch (inf - inf); without a pos_weight the factor is 1 (PyTorch's formula).
      */
     private static void bceWithLogits(Frame f, int len, float[] dst, int dOff) {
         float[] a = f.a;
@@ -333,17 +333,19 @@ final class VectorTerms {
         float[] log1pExp = f.scratch(T1);
         PointwiseMath.log1pUnit(f.scratch(SHARED), 0, log1pExp, len);
         FloatVector one = FloatVector.broadcast(F, 1f);
+        boolean posWeight = f.p0d != 0;
         for (int i = 0; i < len; i += L) {
             FloatVector x = fromArray(F, a, ao + i);
             FloatVector y = fromArray(F, b, bo + i);
             FloatVector p = pw == null ? one : fromArray(F, pw, pwo + i);
-            FloatVector coef = p.sub(1f).fma(y, one);
+            // PyTorch's two formulas: (1 + (pw-1) y) with a pos_weight, 1 without (no 0 * inf at y = inf)
+            FloatVector coef = posWeight ? p.sub(1f).fma(y, one) : one;
             FloatVector oneMinusY = one.sub(y);
-            FloatVector linear = p.mul(y).neg().mul(x).blend(oneMinusY.mul(x), x.compare(GE, 0f));
+            FloatVector linear = (posWeight ? p.mul(y) : y).neg().mul(x).blend(oneMinusY.mul(x), x.compare(GE, 0f));
             FloatVector value = coef.fma(fromArray(F, log1pExp, i), linear);
             VectorMask<Float> negInf = x.compare(EQ, Float.NEGATIVE_INFINITY);
             if (negInf.anyTrue()) {
-                value = value.blend(oneMinusY.mul(x).add(coef.mul(x.neg())), negInf);
+                value = value.blend(Float.NaN, negInf);  // PyTorch's inf - inf there
             }
             value.intoArray(dst, dOff + i);
         }
@@ -364,14 +366,33 @@ final class VectorTerms {
         int go = f.g0o;
         float[] exp = f.scratch(SHARED);
         FloatVector one = FloatVector.broadcast(F, 1f);
+        if (f.p0d == 0) {
+            // no pos_weight: PyTorch's sigmoid(x) - y (finite at an infinite y where the other form is 0 * inf)
+            for (int i = 0; i < len; i += L) {
+                FloatVector x = fromArray(F, a, ao + i);
+                FloatVector e = fromArray(F, exp, i);
+                FloatVector sig = e.blend(one, x.compare(GE, 0f)).div(e.add(1f));
+                sig.sub(fromArray(F, b, bo + i)).intoArray(g, go + i);
+            }
+            return;
+        }
         for (int i = 0; i < len; i += L) {
             FloatVector x = fromArray(F, a, ao + i);
             FloatVector y = fromArray(F, b, bo + i);
             FloatVector e = fromArray(F, exp, i);
             FloatVector oneMinusY = one.sub(y);
-            FloatVector minusT = (pw == null ? y : fromArray(F, pw, pwo + i).mul(y)).neg();
+            FloatVector p = pw == null ? one : fromArray(F, pw, pwo + i);
+            FloatVector minusT = p.mul(y).neg();
             FloatVector num = oneMinusY.fma(e, minusT).blend(minusT.fma(e, oneMinusY), x.compare(GE, 0f));
-            num.div(e.add(1f)).intoArray(g, go + i);
+            FloatVector grad = num.div(e.add(1f));
+            // a non-finite x, y or pos_weight: PyTorch's literal (t + 1 - y) sigmoid(x) - t, its NaNs included
+            FloatVector probe = x.sub(x).add(y.sub(y)).add(p.sub(p));
+            VectorMask<Float> nonFinite = probe.compare(NE, probe);
+            if (nonFinite.anyTrue()) {
+                FloatVector sig = e.blend(one, x.compare(GE, 0f)).div(e.add(1f));
+                grad = grad.blend(minusT.neg().add(oneMinusY).mul(sig).add(minusT), nonFinite);
+            }
+            grad.intoArray(g, go + i);
         }
     }
 
@@ -538,8 +559,13 @@ final class VectorTerms {
         float[] z = f.scratch(T1);
         softMarginArgument(f, len, z);
         PointwiseMath.sigmoid(z, 0, f.scratch(SHARED), z, len);
+        int ao = f.ao;
+        float[] a = f.a;
         for (int i = 0; i < len; i += L) {
-            fromArray(F, b, bo + i).neg().mul(fromArray(F, z, i)).intoArray(g, go + i);
+            FloatVector minusB = fromArray(F, b, bo + i).neg();
+            // NaN where -b a = +inf: PyTorch's -b e / (1 + e) is inf / inf there
+            VectorMask<Float> infinite = minusB.mul(fromArray(F, a, ao + i)).compare(EQ, Float.POSITIVE_INFINITY);
+            minusB.mul(fromArray(F, z, i)).blend(Float.NaN, infinite).intoArray(g, go + i);
         }
     }
 
@@ -547,7 +573,7 @@ final class VectorTerms {
 
     /*
      * Operands input1, input2, target: z = -c (a - b) + margin; loss max(0, z); d/da = -c, d/db = c where
-     * the clamp passes (z >= 0, or NaN), else 0.
+     * the clamp passes (z >= 0; not at a NaN z), else 0 (times c: NaN for a NaN or infinite c).
      * NOTE: in double, with the scalar path's very operations, the upstream gradient applied here in double
      * too: the hinge's decision near z = 0 must not depend on float rounding, and the term is bound by
      * memory anyway (3 reads, 2 writes). The per-element loss and gradients are the scalar path's, bit for bit.
@@ -585,14 +611,16 @@ final class VectorTerms {
         int g1o = f.g1o;
         double margin = f.p0d;
         DoubleVector gs = DoubleVector.broadcast(D, f.gsd);
+        DoubleVector zero = DoubleVector.zero(D);
         for (int i = 0; i < len; i += DL) {
             DoubleVector av = (DoubleVector) fromArray(FD, a, ao + i).convertShape(F2D, D, 0);
             DoubleVector bv = (DoubleVector) fromArray(FD, b, bo + i).convertShape(F2D, D, 0);
             DoubleVector cv = (DoubleVector) fromArray(FD, c, co + i).convertShape(F2D, D, 0);
             DoubleVector gu = go == null ? gs : (DoubleVector) fromArray(FD, go, goo + i).convertShape(F2D, D, 0);
-            VectorMask<Double> clamped = cv.neg().mul(av.sub(bv)).add(margin).compare(LT, 0);
-            ((FloatVector) gu.mul(cv.neg().blend(0, clamped)).convertShape(D2F, FD, 0)).intoArray(g0, g0o + i);
-            ((FloatVector) gu.mul(cv.blend(0, clamped)).convertShape(D2F, FD, 0)).intoArray(g1, g1o + i);
+            // clamp_min's mask (v >= 0, false at a NaN v) as a factor, so a NaN or infinite target gives 0 * c = NaN
+            DoubleVector pass = zero.blend(1, cv.neg().mul(av.sub(bv)).add(margin).compare(GE, 0));
+            ((FloatVector) gu.mul(cv.neg().mul(pass)).convertShape(D2F, FD, 0)).intoArray(g0, g0o + i);
+            ((FloatVector) gu.mul(cv.mul(pass)).convertShape(D2F, FD, 0)).intoArray(g1, g1o + i);
         }
     }
 
