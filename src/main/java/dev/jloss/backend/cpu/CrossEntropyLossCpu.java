@@ -81,6 +81,19 @@ public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPla
         }
     }
 
+    /** Each thread's block-sum scratch of the SIMD rows, kept from call to call (a chunk uses it alone). */
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** This thread's scratch, at least {@code n} floats (contents unspecified). */
+    private static float[] scratch(int n) {
+        float[] s = SCRATCH.get();
+        if (s.length < n) {
+            s = new float[n];
+            SCRATCH.set(s);
+        }
+        return s;
+    }
+
     /** One call's arrays and constants; its methods are the loops over a chunk of positions. */
     private static final class Pass {
         final String fn;
@@ -319,7 +332,7 @@ public final class CrossEntropyLossCpu implements LossKernel<CrossEntropyLossPla
          */
         double rowsVector(long start, long end) {
             float[] nextMax = new float[1];
-            float[] scratch = new float[CrossEntropyVector.scratchLength(classes)];
+            float[] scratch = scratch(CrossEntropyVector.scratchLength(classes));
             boolean pending = false; // nextMax[0] holds row n's max
             double[] sums = probabilities ? new double[2] : null;
             double[] e = null;
