@@ -109,17 +109,17 @@ final class DeviceLossTesting {
         String gradName = loss.differentiableArguments().get(0);
         try (Tensor co = loss.forward(c); Tensor dout = loss.forward(d)) {
             float[] ref = co.toFloatArray();
-            assertAllClose(what + " forward", co.shape(), toDouble(ref), dout.shape(), dout.toFloatArray());
+            assertAllClose(what + " forward", co.shape(), DeviceVsCpu.widen(ref), dout.shape(), dout.toFloatArray());
             try (Tensor cgo = gradOutput(cpu, co.shape(), 99); Tensor dgo = cgo.to(dev);
                  LossResult cr = loss.forwardBackwardWith(cgo, c); LossResult dr = loss.forwardBackwardWith(dgo, d);
                  LossResult cs = loss.forwardBackward(c); LossResult ds = loss.forwardBackward(d)) {
-                assertAllClose(what + " fused(grad_output) forward", co.shape(), toDouble(ref), dr.loss().shape(),
+                assertAllClose(what + " fused(grad_output) forward", co.shape(), DeviceVsCpu.widen(ref), dr.loss().shape(),
                         dr.loss().toFloatArray());
                 Tensor cg = cr.grad(gradName);
-                assertAllClose(what + " fused(grad_output) d/d" + gradName, cg.shape(), toDouble(cg.toFloatArray()),
+                assertAllClose(what + " fused(grad_output) d/d" + gradName, cg.shape(), DeviceVsCpu.widen(cg.toFloatArray()),
                         dr.grad(gradName).shape(), dr.grad(gradName).toFloatArray());
                 Tensor csg = cs.grad(gradName);
-                assertAllClose(what + " fused grad of sum d/d" + gradName, csg.shape(), toDouble(csg.toFloatArray()),
+                assertAllClose(what + " fused grad of sum d/d" + gradName, csg.shape(), DeviceVsCpu.widen(csg.toFloatArray()),
                         ds.grad(gradName).shape(), ds.grad(gradName).toFloatArray());
             }
         } finally {
@@ -175,14 +175,6 @@ final class DeviceLossTesting {
 
     /** The reductions the margin losses take. */
     static final Reduction[] REDUCTIONS = {Reduction.NONE, Reduction.MEAN, Reduction.SUM};
-
-    private static double[] toDouble(float[] f) {
-        double[] d = new double[f.length];
-        for (int i = 0; i < f.length; i++) {
-            d[i] = f[i];
-        }
-        return d;
-    }
 
     private static int[] bits(float[] f) {
         int[] b = new int[f.length];
